@@ -1,0 +1,1 @@
+"""Actors: our own (local), others' (remote cache, keys), WebFinger."""

@@ -1,0 +1,199 @@
+"""Local actors: creation with keys, look-up by host and path, their documents."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation import keypairs
+from federation.errors import CommandError
+from federation.store.models import LocalActor
+from federation.transport.client import Signer
+from federation.vocab.build import ActorProfile, ActorUrls, actor_document
+
+USERNAME_RE = re.compile(r"^[a-z0-9_]+([.-][a-z0-9_]+)*$")
+ORGANIZATION = "Organization"
+APPLICATION = "Application"
+
+
+def normalise_base_url(url: str, *, dev: bool) -> str:
+    """Check and canonicalise a base URL: scheme://host[:port], no path."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise CommandError(f"base URL must look like https://coop.example, got {url!r}")
+    if parts.scheme == "http" and not dev:
+        raise CommandError("base URL must use https (http only with --dev)")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise CommandError("base URL must not have a path: the actor lives at the root")
+    if parts.username or parts.password:
+        raise CommandError("base URL must not carry credentials")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def domain_of(base_url: str) -> str:
+    return urlsplit(base_url).netloc.lower()
+
+
+def check_username(username: str) -> str:
+    if not USERNAME_RE.match(username) or len(username) > 64:
+        raise CommandError(
+            "username must be lower-case letters, digits and _ (dots and dashes "
+            f"inside), got {username!r}"
+        )
+    return username
+
+
+def urls_of(actor: LocalActor) -> ActorUrls:
+    return ActorUrls(actor.base_url, actor.username, actor.actor_type == APPLICATION)
+
+
+def handle_of(actor: LocalActor) -> str:
+    return f"{actor.username}@{actor.domain}"
+
+
+@lru_cache(maxsize=256)
+def _load_signer(key_id: str, rsa_pem: str, ed_key_id: str, ed_pem: str) -> Signer:
+    rsa_key = keypairs.private_from_pem(rsa_pem)
+    ed_key = keypairs.private_from_pem(ed_pem)
+    if not isinstance(rsa_key, rsa.RSAPrivateKey) or not isinstance(
+        ed_key, ed25519.Ed25519PrivateKey
+    ):
+        raise ValueError("stored keys have the wrong types")
+    return Signer(key_id, rsa_key, ed_key_id, ed_key)
+
+
+def signer_of(actor: LocalActor) -> Signer:
+    urls = urls_of(actor)
+    return _load_signer(
+        urls.key_id,
+        actor.rsa_private_pem,
+        urls.ed25519_key_id,
+        actor.ed25519_private_pem,
+    )
+
+
+def document_of(actor: LocalActor) -> dict[str, Any]:
+    signer = signer_of(actor)
+    profile = ActorProfile(
+        urls=urls_of(actor),
+        actor_type=actor.actor_type,
+        name=actor.name,
+        summary_html=actor.summary,
+        handle=handle_of(actor),
+        rsa_public_pem=keypairs.public_to_pem(signer.rsa_key.public_key()),
+        ed25519_multibase=keypairs.public_to_multibase(signer.ed25519_key.public_key()),
+        manually_approves_followers=actor.manually_approves_followers,
+        published=actor.created_at,
+        icon_url=actor.icon_url,
+        image_url=actor.image_url,
+        fields=[(f["name"], f["value"]) for f in actor.fields],
+    )
+    return actor_document(profile)
+
+
+def _new_actor(
+    base_url: str,
+    username: str,
+    actor_type: str,
+    name: str,
+    summary: str,
+    now: datetime,
+) -> LocalActor:
+    return LocalActor(
+        domain=domain_of(base_url),
+        base_url=base_url,
+        username=username,
+        actor_type=actor_type,
+        name=name,
+        summary=summary,
+        fields=[],
+        manually_approves_followers=actor_type == APPLICATION,
+        rsa_private_pem=keypairs.private_to_pem(keypairs.generate_rsa()),
+        ed25519_private_pem=keypairs.private_to_pem(keypairs.generate_ed25519()),
+        created_at=now,
+    )
+
+
+async def create_organisation(
+    session: AsyncSession,
+    *,
+    base_url: str,
+    username: str,
+    name: str,
+    summary: str,
+    manually_approves_followers: bool,
+    now: datetime,
+) -> LocalActor:
+    """Create an organisation actor, and its domain's application actor if needed."""
+    check_username(username)
+    domain = domain_of(base_url)
+    if await find(session, domain, username) is not None:
+        raise CommandError(f"{username}@{domain} already exists")
+    if await application_of(session, domain) is None:
+        host = urlsplit(base_url).hostname or domain
+        session.add(_new_actor(base_url, host, APPLICATION, host, "", now))
+    actor = _new_actor(base_url, username, ORGANIZATION, name, summary, now)
+    actor.manually_approves_followers = manually_approves_followers
+    session.add(actor)
+    await session.flush()
+    return actor
+
+
+async def find(session: AsyncSession, domain: str, username: str) -> LocalActor | None:
+    return (
+        await session.execute(
+            select(LocalActor).where(
+                LocalActor.domain == domain.lower(),
+                LocalActor.username == username.lower(),
+                LocalActor.actor_type != APPLICATION,
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def application_of(session: AsyncSession, domain: str) -> LocalActor | None:
+    return (
+        await session.execute(
+            select(LocalActor).where(
+                LocalActor.domain == domain.lower(),
+                LocalActor.actor_type == APPLICATION,
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def organisations(session: AsyncSession) -> list[LocalActor]:
+    return list(
+        (
+            await session.execute(
+                select(LocalActor)
+                .where(LocalActor.actor_type != APPLICATION)
+                .order_by(LocalActor.id)
+            )
+        ).scalars()
+    )
+
+
+async def by_uri(session: AsyncSession, uri: str) -> LocalActor | None:
+    """The local actor whose id is `uri`, if any (organisation or application)."""
+    parts = urlsplit(uri)
+    domain = parts.netloc.lower()
+    path = parts.path
+    if path == "/actor":
+        return await application_of(session, domain)
+    if path.startswith("/users/") and path.count("/") == 2:
+        actor = await find(session, domain, path.removeprefix("/users/"))
+        if actor is not None and urls_of(actor).id == uri.split("#", 1)[0]:
+            return actor
+    return None
+
+
+async def by_id(session: AsyncSession, actor_id: int) -> LocalActor | None:
+    return await session.get(LocalActor, actor_id)

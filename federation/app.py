@@ -1,0 +1,50 @@
+"""The aiohttp application factory: routes, middlewares, and lifetimes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from federation.delivery.worker import DeliveryWorker
+from federation.inbox.processor import InboxProcessor
+from federation.runtime import Runtime
+from federation.web.keys import RUNTIME, TEMPLATES
+from federation.web.middlewares import errors
+from federation.web.pages import make_environment
+from federation.web.routes import add_routes
+
+
+def create_app(runtime: Runtime, *, run_workers: bool = True) -> web.Application:
+    """Build the web app; with `run_workers`, delivery and inbox workers run inside it."""
+    app = web.Application(
+        middlewares=[errors],
+        client_max_size=runtime.settings.inbox.max_body_bytes,
+    )
+    app[RUNTIME] = runtime
+    app[TEMPLATES] = make_environment()
+    add_routes(app)
+
+    async def lifetime(app: web.Application) -> AsyncIterator[None]:
+        yield
+        await runtime.close()
+
+    app.cleanup_ctx.append(lifetime)
+    if run_workers:
+
+        async def workers(app: web.Application) -> AsyncIterator[None]:
+            tasks = [
+                asyncio.create_task(DeliveryWorker(runtime).run_forever()),
+                asyncio.create_task(InboxProcessor(runtime).run_forever()),
+            ]
+            yield
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+        app.cleanup_ctx.append(workers)
+    return app

@@ -1,0 +1,454 @@
+"""The `declics` command line. Every command takes --data-dir (default $DECLICS_DATA_DIR
+or ./data). Errors are one line on stderr; exit code 2 for usage or state errors,
+1 for network failures."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from federation import __version__
+from federation.errors import CommandError, FederationError
+from federation.settings import CONFIG_NAME, Settings, default_data_dir, load_settings
+from federation.transport.client import FetchError
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    return Path(args.data_dir) if args.data_dir else default_data_dir()
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(_data_dir(args))
+
+
+def _run(coro: Awaitable[int]) -> int:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+# -- init / migrate --------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from federation.actors import local
+    from federation.settings import render_config
+    from federation.store import migrate
+
+    data_dir = _data_dir(args)
+    if (data_dir / CONFIG_NAME).exists():
+        raise CommandError(f"{data_dir} already holds a Déclics instance; nothing changed")
+    base_url = local.normalise_base_url(args.base_url, dev=args.dev)
+    local.check_username(args.username)
+    if not args.name.strip():
+        raise CommandError("--name must not be empty")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config = data_dir / CONFIG_NAME
+    config.write_text(render_config(dev=args.dev, port=args.port), encoding="utf-8")
+    try:
+        settings = load_settings(data_dir)
+        migrate.upgrade(settings)
+        _run(_create_org(settings, base_url, args))
+    except BaseException:
+        config.unlink(missing_ok=True)
+        raise
+    print(f"Created {args.username}@{local.domain_of(base_url)} in {data_dir}")
+    print(f"Start it with: declics serve --data-dir {data_dir}")
+    return 0
+
+
+async def _create_org(settings: Settings, base_url: str, args: argparse.Namespace) -> int:
+    from federation.actors import local
+    from federation.runtime import build_runtime
+
+    rt = build_runtime(settings)
+    try:
+        async with rt.sessions.begin() as session:
+            await local.create_organisation(
+                session,
+                base_url=base_url,
+                username=args.username,
+                name=args.name.strip(),
+                summary=args.summary or "",
+                manually_approves_followers=settings.inbox.manually_approves_followers,
+                now=rt.clock.now(),
+            )
+    finally:
+        await rt.close()
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from federation.store import migrate
+
+    migrate.upgrade(_settings(args))
+    print("database is up to date")
+    return 0
+
+
+# -- serve / worker ------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from federation.app import create_app
+    from federation.runtime import build_runtime
+
+    settings = _settings(args)
+    host = args.host or settings.server.host
+    port = args.port or settings.server.port
+
+    async def make() -> web.Application:
+        return create_app(build_runtime(settings))
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    web.run_app(
+        make(),
+        host=host,
+        port=port,
+        print=lambda _: print(f"Déclics {__version__} serving on http://{host}:{port}", flush=True),
+    )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from federation.delivery.worker import DeliveryWorker
+    from federation.inbox.processor import InboxProcessor
+    from federation.runtime import build_runtime
+
+    settings = _settings(args)
+    logging.basicConfig(level=logging.INFO)
+
+    async def main() -> int:
+        rt = build_runtime(settings)
+        try:
+            await asyncio.gather(DeliveryWorker(rt).run_forever(), InboxProcessor(rt).run_forever())
+        finally:
+            await rt.close()
+        return 0
+
+    try:
+        return _run(main())
+    except KeyboardInterrupt:
+        return 0
+
+
+# -- follow graph ----------------------------------------------------------------
+
+
+async def _with_runtime(
+    args: argparse.Namespace, body: Callable[[Any, Any], Awaitable[int]]
+) -> int:
+    """Run `body(runtime, organisation)` for the organisation chosen by --actor."""
+    from federation.actors import local
+    from federation.runtime import build_runtime
+
+    rt = build_runtime(_settings(args))
+    try:
+        async with rt.sessions() as session:
+            orgs = await local.organisations(session)
+        if not orgs:
+            raise CommandError("no organisation in this instance; run 'declics init'")
+        chosen = orgs[0]
+        if args.actor:
+            matches = [o for o in orgs if args.actor in (o.username, local.handle_of(o))]
+            if not matches:
+                raise CommandError(f"no organisation {args.actor!r} here")
+            chosen = matches[0]
+        elif len(orgs) > 1:
+            raise CommandError("several organisations here: choose one with --actor")
+        return await body(rt, chosen)
+    finally:
+        await rt.close()
+
+
+async def _resolve_target(rt: Any, org: Any, target: str) -> Any:
+    from federation.actors import remote, webfinger
+    from federation.inbox.intake import signer_for
+
+    if target.startswith(("https://", "http://")):
+        uri = target
+    else:
+        handle = webfinger.parse_handle(target)
+        if handle is None:
+            raise CommandError(f"{target!r} is neither @user@host nor an actor URL")
+        uri = await webfinger.lookup(rt, handle)
+    signer = await signer_for(rt, org.domain)
+    return await remote.resolve(rt, uri, signer, refresh=True)
+
+
+def cmd_follow(args: argparse.Namespace) -> int:
+    from federation.outbox import follow
+
+    async def body(rt: Any, org: Any) -> int:
+        target = await _resolve_target(rt, org, args.target)
+        async with rt.sessions.begin() as session:
+            await follow.follow(session, org, target, rt.clock.now())
+        print(f"Follow request sent to {target.uri} (pending until they accept)")
+        return 0
+
+    return _run(_with_runtime(args, body))
+
+
+def cmd_unfollow(args: argparse.Namespace) -> int:
+    from federation.outbox import follow
+
+    async def body(rt: Any, org: Any) -> int:
+        target = await _find_known(rt, args.target)
+        async with rt.sessions.begin() as session:
+            await follow.unfollow(session, org, target, rt.clock.now())
+        print(f"Unfollowed {target.uri}")
+        return 0
+
+    return _run(_with_runtime(args, body))
+
+
+async def _find_known(rt: Any, target: str) -> Any:
+    """A remote actor we already know, by URL or handle (no network)."""
+    from sqlalchemy import select
+
+    from federation.actors import webfinger
+    from federation.store.models import RemoteActor
+
+    async with rt.sessions() as session:
+        if target.startswith(("https://", "http://")):
+            query = select(RemoteActor).where(RemoteActor.uri == target)
+        else:
+            handle = webfinger.parse_handle(target)
+            if handle is None:
+                raise CommandError(f"{target!r} is neither @user@host nor an actor URL")
+            host = handle.domain.split(":")[0]
+            query = select(RemoteActor).where(
+                RemoteActor.username == handle.username, RemoteActor.host == host
+            )
+        found = (await session.execute(query)).scalars().first()
+    if found is None:
+        raise CommandError(f"{target} is not known here")
+    return found
+
+
+def _print_actors(rows: Sequence[tuple[Any, Any]], as_json: bool) -> None:
+    if as_json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": actor.uri,
+                        "handle": f"{actor.username}@{actor.host}" if actor.username else None,
+                        "name": actor.name,
+                        "state": rel.state,
+                        "since": rel.created_at.isoformat(),
+                    }
+                    for rel, actor in rows
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    if not rows:
+        print("(none)")
+    for rel, actor in rows:
+        handle = f"@{actor.username}@{actor.host}" if actor.username else actor.uri
+        print(f"{handle}\t{rel.state}\t{actor.uri}")
+
+
+def cmd_following(args: argparse.Namespace) -> int:
+    from federation.actors import follows
+
+    async def body(rt: Any, org: Any) -> int:
+        async with rt.sessions() as session:
+            rows = await follows.followings(
+                session, org.id, (follows.ACCEPTED, follows.PENDING, follows.REJECTED)
+            )
+        _print_actors(rows, args.json)
+        return 0
+
+    return _run(_with_runtime(args, body))
+
+
+def cmd_followers(args: argparse.Namespace) -> int:
+    from federation.actors import follows
+
+    async def body(rt: Any, org: Any) -> int:
+        async with rt.sessions() as session:
+            rows = await follows.followers(session, org.id)
+        _print_actors(rows, args.json)
+        return 0
+
+    return _run(_with_runtime(args, body))
+
+
+def cmd_requests(args: argparse.Namespace) -> int:
+    from federation.actors import follows
+
+    async def body(rt: Any, org: Any) -> int:
+        async with rt.sessions() as session:
+            rows = await follows.followers(session, org.id, follows.PENDING)
+        _print_actors(rows, args.json)
+        return 0
+
+    return _run(_with_runtime(args, body))
+
+
+def _cmd_respond(args: argparse.Namespace, accept: bool) -> int:
+    from federation.actors import follows
+    from federation.outbox import follow
+
+    async def body(rt: Any, org: Any) -> int:
+        target = await _find_known(rt, args.target)
+        async with rt.sessions.begin() as session:
+            row = await follows.get_follower(session, org.id, target.id)
+            if row is None or row.state != follows.PENDING:
+                raise CommandError(f"no pending follow request from {args.target}")
+            await follow.respond(session, org, row, target, rt.clock.now(), accept=accept)
+        print(f"{'Approved' if accept else 'Rejected'} {target.uri}")
+        return 0
+
+    return _run(_with_runtime(args, body))
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    return _cmd_respond(args, accept=True)
+
+
+def cmd_reject(args: argparse.Namespace) -> int:
+    return _cmd_respond(args, accept=False)
+
+
+# -- publishing and deliveries ---------------------------------------------------
+
+
+def cmd_post(args: argparse.Namespace) -> int:
+    from federation.outbox import publish
+
+    async def body(rt: Any, org: Any) -> int:
+        async with rt.sessions.begin() as session:
+            obj, _activity = await publish.post_note(session, org, args.text, rt.clock.now())
+        print(obj.uri)
+        return 0
+
+    return _run(_with_runtime(args, body))
+
+
+def cmd_deliveries(args: argparse.Namespace) -> int:
+    from federation.delivery import ledger
+
+    async def body(rt: Any, org: Any) -> int:
+        async with rt.sessions.begin() as session:
+            if args.retry:
+                count = await ledger.retry_failed(session, org.id, rt.clock.now())
+                print(f"{count} deliveries queued again")
+                return 0
+            rows = await ledger.entries(session, org.id, state=args.state, limit=args.limit)
+        now = rt.clock.now()
+        if args.json:
+            print(json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2))
+        else:
+            print(ledger.format_table(rows, now))
+        return 0
+
+    return _run(_with_runtime(args, body))
+
+
+# -- parser ------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="declics",
+        description="Déclics: the federated server of a member platform.",
+    )
+    parser.add_argument("--version", action="version", version=f"declics {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Command, help_text: str) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd.add_argument(
+            "--data-dir",
+            help="instance directory (default: $DECLICS_DATA_DIR, else ./data)",
+        )
+        cmd.set_defaults(func=func)
+        return cmd
+
+    def with_actor(cmd: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        cmd.add_argument("--actor", help="organisation to act as (when there are several)")
+        return cmd
+
+    init = add("init", cmd_init, "create an instance: configuration, keys, database")
+    init.add_argument("--base-url", required=True, help="public address, e.g. https://coop.example")
+    init.add_argument("--username", required=True, help="the handle's user part, e.g. collectif")
+    init.add_argument("--name", required=True, help="the organisation's display name")
+    init.add_argument("--summary", default="", help="a short presentation (HTML allowed)")
+    init.add_argument("--port", type=int, default=8000, help="port `serve` listens on")
+    init.add_argument(
+        "--dev",
+        action="store_true",
+        help="development mode: allow http and loopback/private peers",
+    )
+    add("migrate", cmd_migrate, "bring the database schema up to date")
+    serve = add("serve", cmd_serve, "run the web app and the delivery workers")
+    serve.add_argument("--host", help="address to listen on (default from the config)")
+    serve.add_argument("--port", type=int, help="port to listen on (default from the config)")
+    add("worker", cmd_worker, "run delivery and inbox workers without the web app")
+
+    follow = with_actor(add("follow", cmd_follow, "follow an account (@user@host or actor URL)"))
+    follow.add_argument("target")
+    unfollow = with_actor(add("unfollow", cmd_unfollow, "stop following an account"))
+    unfollow.add_argument("target")
+    for name, func, text in (
+        ("following", cmd_following, "list the accounts we follow"),
+        ("followers", cmd_followers, "list our followers"),
+        ("requests", cmd_requests, "list follow requests waiting for approval"),
+    ):
+        cmd = with_actor(add(name, func, text))
+        cmd.add_argument("--json", action="store_true", help="machine-readable output")
+    approve = with_actor(add("approve", cmd_approve, "accept a follow request"))
+    approve.add_argument("target")
+    reject = with_actor(add("reject", cmd_reject, "refuse a follow request"))
+    reject.add_argument("target")
+    post = with_actor(add("post", cmd_post, "publish a public note to followers"))
+    post.add_argument("text")
+    deliveries = with_actor(
+        add("deliveries", cmd_deliveries, "show the delivery ledger (newest first)")
+    )
+    deliveries.add_argument("--json", action="store_true", help="machine-readable output")
+    deliveries.add_argument(
+        "--state",
+        choices=["pending", "sending", "delivered", "failed", "dead", "gone", "parked"],
+        help="only deliveries in this state",
+    )
+    deliveries.add_argument("--limit", type=int, default=100, help="rows to show (default 100)")
+    deliveries.add_argument(
+        "--retry",
+        action="store_true",
+        help="queue failed and abandoned deliveries again",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CommandError as err:
+        print(f"declics: error: {err.reason}", file=sys.stderr)
+        return 2
+    except FetchError as err:
+        print(f"declics: error: {err.reason}", file=sys.stderr)
+        return 1
+    except FederationError as err:
+        print(f"declics: error: {err.reason}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,1 @@
+"""Durable delivery of activities: a table of (activity, inbox) rows and workers."""

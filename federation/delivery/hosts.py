@@ -1,0 +1,84 @@
+"""Health of remote hosts: a host failing for days is parked, and revived when it speaks.
+
+The worker keeps an in-memory view so that a healthy host costs no database write
+per delivery; rows change only when a host changes between healthy and failing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.delivery import queue
+from federation.store.models import RemoteHost
+
+
+async def _get(session: AsyncSession, host: str) -> RemoteHost | None:
+    return await session.get(RemoteHost, host)
+
+
+async def is_parked(session: AsyncSession, host: str) -> bool:
+    row = await _get(session, host)
+    return row is not None and row.parked_at is not None
+
+
+async def record_success(session: AsyncSession, host: str, now: datetime) -> None:
+    row = await _get(session, host)
+    if row is None:
+        session.add(RemoteHost(host=host, last_success_at=now))
+        return
+    row.last_success_at = now
+    row.failing_since = None
+    if row.parked_at is not None:
+        row.parked_at = None
+        await queue.unpark_host(session, host, now)
+
+
+async def record_failure(
+    session: AsyncSession, host: str, now: datetime, park_after: timedelta
+) -> bool:
+    """Note a failed delivery; returns True when the host has just been parked."""
+    row = await _get(session, host)
+    if row is None:
+        row = RemoteHost(host=host, failing_since=now, last_failure_at=now)
+        session.add(row)
+        return False
+    row.last_failure_at = now
+    if row.failing_since is None:
+        row.failing_since = now
+        return False
+    if row.parked_at is None and now - row.failing_since >= park_after:
+        row.parked_at = now
+        await queue.park_host(session, host)
+        return True
+    return False
+
+
+async def revive(session: AsyncSession, host: str, now: datetime) -> bool:
+    """The host sent us a valid request: it is alive, resume what was parked."""
+    row = await _get(session, host)
+    if row is None or (row.parked_at is None and row.failing_since is None):
+        return False
+    row.parked_at = None
+    row.failing_since = None
+    await queue.unpark_host(session, host, now)
+    return True
+
+
+async def signature_schemes(session: AsyncSession) -> dict[str, str]:
+    rows = await session.execute(
+        select(RemoteHost.host, RemoteHost.signature_scheme).where(
+            RemoteHost.signature_scheme.is_not(None)
+        )
+    )
+    return {host: scheme for host, scheme in rows.all() if scheme}
+
+
+async def remember_scheme(session: AsyncSession, host: str, scheme: str) -> None:
+    row = await _get(session, host)
+    if row is None:
+        session.add(RemoteHost(host=host, signature_scheme=scheme))
+    else:
+        row.signature_scheme = scheme

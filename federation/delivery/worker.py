@@ -1,0 +1,248 @@
+"""DeliveryWorker: claims due deliveries, signs at send time, records the outcome.
+
+Concurrency is bounded globally (`delivery.concurrency` requests in flight) and per
+host (`delivery.per_host_concurrency`). One aiohttp session keeps connections alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import OrderedDict
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.actors import follows, local
+from federation.delivery import hosts, queue
+from federation.delivery.policy import classify
+from federation.delivery.states import DeliveryState
+from federation.runtime import Runtime
+from federation.store.models import LocalActor, OutboxActivity, RemoteActor
+from federation.transport.client import FetchError, PostResult, Signer
+
+log = logging.getLogger(__name__)
+S = DeliveryState
+# A second knock with the other signature flavour is worth it on these answers.
+KNOCK_AGAIN = frozenset({400, 401})
+
+
+class DeliveryWorker:
+    def __init__(self, runtime: Runtime, name: str | None = None) -> None:
+        self.rt = runtime
+        self.owner = name or f"worker-{uuid.uuid4().hex[:12]}"
+        settings = runtime.settings.delivery
+        self._lease = timedelta(seconds=settings.lease_seconds)
+        self._host_limits: dict[str, asyncio.Semaphore] = {}
+        self._host_users: dict[str, int] = {}
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._bodies: OrderedDict[int, tuple[bytes, int]] = OrderedDict()
+        self._signers: dict[int, Signer] = {}
+        self._schemes: dict[str, str] | None = None
+        self._healthy: set[str] = set()
+
+    # -- the loop -------------------------------------------------------------
+
+    async def run_forever(self) -> None:
+        settings = self.rt.settings.delivery
+        last_sweep = datetime.min.replace(tzinfo=self.rt.clock.now().tzinfo)
+        try:
+            while True:
+                now = self.rt.clock.now()
+                if now - last_sweep > self._lease / 4:
+                    async with self.rt.sessions.begin() as session:
+                        await queue.reclaim_expired(session, now)
+                    last_sweep = now
+                free = settings.concurrency - len(self._inflight)
+                claimed = await self._claim(min(free, settings.batch_size)) if free > 0 else []
+                for item in claimed:
+                    task = asyncio.create_task(self._deliver(item))
+                    self._inflight.add(task)
+                    task.add_done_callback(self._inflight.discard)
+                if claimed:
+                    continue
+                if free <= 0:
+                    await asyncio.wait(set(self._inflight), return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                self.rt.delivery_wakeup.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self.rt.delivery_wakeup.wait(), settings.poll_interval_seconds
+                    )
+        finally:
+            for task in self._inflight:
+                task.cancel()
+            await asyncio.gather(*self._inflight, return_exceptions=True)
+
+    async def run_once(self) -> int:
+        """Claim and deliver everything due now, once (tests and `declics deliver`)."""
+        total = 0
+        while True:
+            claimed = await self._claim(self.rt.settings.delivery.batch_size)
+            if not claimed:
+                return total
+            total += len(claimed)
+            await asyncio.gather(*(self._deliver(item) for item in claimed))
+
+    async def _claim(self, limit: int) -> list[queue.Claimed]:
+        async with self.rt.sessions.begin() as session:
+            return await queue.claim_due(
+                session, self.owner, self.rt.clock.now(), limit, self._lease
+            )
+
+    # -- one delivery ---------------------------------------------------------
+
+    async def _deliver(self, item: queue.Claimed) -> None:
+        limit = self._host_limits.get(item.host)
+        if limit is None:
+            per_host = self.rt.settings.delivery.per_host_concurrency
+            limit = self._host_limits[item.host] = asyncio.Semaphore(per_host)
+        self._host_users[item.host] = self._host_users.get(item.host, 0) + 1
+        try:
+            async with limit:
+                await self._attempt(item)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("delivery %s to %s crashed", item.id, item.inbox_url)
+        finally:
+            # Forget idle hosts so that memory stays bounded over many hosts.
+            self._host_users[item.host] -= 1
+            if not self._host_users[item.host]:
+                del self._host_users[item.host]
+                del self._host_limits[item.host]
+
+    async def _attempt(self, item: queue.Claimed) -> None:
+        now = self.rt.clock.now()
+        async with self.rt.sessions.begin() as session:
+            if await hosts.is_parked(session, item.host):
+                await queue.record(
+                    session,
+                    item,
+                    self.owner,
+                    S.PARKED,
+                    now=now,
+                    status=None,
+                    error="host parked after failing for days",
+                    next_attempt_at=None,
+                    count_attempt=False,
+                )
+                return
+            # Waiting for the host's turn may have eaten our lease.
+            if not await queue.renew_lease(session, item.id, self.owner, now + self._lease):
+                return
+        body, signer = await self._load(item.activity_id)
+        status, error, retry_after, permanent = None, None, None, False
+        try:
+            result = await self._post(item, body, signer)
+            status, retry_after = result.status, result.retry_after
+        except FetchError as err:
+            error = err.reason
+            permanent = "private or" in err.reason or "refused outside" in err.reason
+        await self._record(item, status, error, retry_after, permanent)
+
+    async def _post(self, item: queue.Claimed, body: bytes, signer: Signer) -> PostResult:
+        schemes = await self._known_schemes()
+        first = "rfc9421" if schemes.get(item.host) == "rfc9421" else "cavage"
+        result = await self.rt.client.post(item.inbox_url, body, signer, first)  # type: ignore[arg-type]
+        if result.status in KNOCK_AGAIN:
+            second = "cavage" if first == "rfc9421" else "rfc9421"
+            retried = await self.rt.client.post(item.inbox_url, body, signer, second)  # type: ignore[arg-type]
+            if 200 <= retried.status < 300:
+                async with self.rt.sessions.begin() as session:
+                    await hosts.remember_scheme(session, item.host, second)
+                schemes[item.host] = second
+                return retried
+        return result
+
+    async def _known_schemes(self) -> dict[str, str]:
+        if self._schemes is None:
+            async with self.rt.sessions() as session:
+                self._schemes = await hosts.signature_schemes(session)
+        return self._schemes
+
+    async def _record(
+        self,
+        item: queue.Claimed,
+        status: int | None,
+        error: str | None,
+        retry_after: str | None,
+        permanent: bool,
+    ) -> None:
+        now = self.rt.clock.now()
+        outcome = classify(
+            status=status,
+            error=error,
+            host=item.host,
+            attempts=item.attempts,
+            created_at=item.created_at,
+            now=now,
+            max_age=timedelta(hours=self.rt.settings.delivery.max_age_hours),
+            retry_after=retry_after,
+            permanent_error=permanent,
+        )
+        park_after = timedelta(hours=self.rt.settings.delivery.park_after_hours)
+        async with self.rt.sessions.begin() as session:
+            await queue.record(
+                session,
+                item,
+                self.owner,
+                outcome.state,
+                now=now,
+                status=status,
+                error=outcome.reason,
+                next_attempt_at=outcome.next_attempt_at,
+            )
+            if outcome.state is S.DELIVERED:
+                if item.host not in self._healthy:
+                    await hosts.record_success(session, item.host, now)
+                    self._healthy.add(item.host)
+            elif outcome.state is S.GONE:
+                await self._mark_gone(session, item.inbox_url, now)
+            elif status is None or status >= 500:
+                # Only transport errors and server errors say the host is unwell.
+                self._healthy.discard(item.host)
+                await hosts.record_failure(session, item.host, now, park_after)
+        if outcome.state is not S.DELIVERED:
+            log.info(
+                "delivery %s to %s: %s (%s)",
+                item.id,
+                item.inbox_url,
+                outcome.state,
+                outcome.reason,
+            )
+
+    async def _mark_gone(self, session: AsyncSession, inbox_url: str, now: datetime) -> None:
+        actors = (
+            await session.execute(select(RemoteActor).where(RemoteActor.inbox == inbox_url))
+        ).scalars()
+        for actor in actors:
+            await follows.forget_actor(session, actor, now)
+
+    async def _load(self, activity_id: int) -> tuple[bytes, Signer]:
+        cached = self._bodies.get(activity_id)
+        if cached is None:
+            async with self.rt.sessions() as session:
+                row = (
+                    await session.execute(
+                        select(OutboxActivity.body, OutboxActivity.local_actor_id).where(
+                            OutboxActivity.id == activity_id
+                        )
+                    )
+                ).one()
+            cached = (row[0].encode("utf-8"), row[1])
+            self._bodies[activity_id] = cached
+            while len(self._bodies) > 64:
+                self._bodies.popitem(last=False)
+        body, actor_id = cached
+        signer = self._signers.get(actor_id)
+        if signer is None:
+            async with self.rt.sessions() as session:
+                actor = await session.get(LocalActor, actor_id)
+            if actor is None:
+                raise LookupError(f"local actor {actor_id} vanished")
+            signer = self._signers[actor_id] = local.signer_of(actor)
+        return body, signer

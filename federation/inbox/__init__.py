@@ -1,0 +1,1 @@
+"""Inbound activities: authenticate, persist, then process in a worker."""

@@ -1,0 +1,295 @@
+"""What each authenticated activity does. One function per activity type.
+
+A handler returns a short outcome ("processed: …" or "ignored: …"); it raises
+`Retry` when a temporary failure (a fetch) should be tried again later.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+
+from federation.actors import follows, local, remote
+from federation.outbox import follow as follow_use_cases
+from federation.runtime import Runtime
+from federation.store.models import Interaction, LocalActor, LocalObject, RemoteActor
+from federation.transport.client import FetchError, Signer
+from federation.vocab.normalize import (
+    Activity,
+    ProtocolError,
+    first_text,
+    id_of,
+    parse_activity,
+    parse_object,
+)
+from federation.vocab.sanitize import sanitize_html
+
+log = logging.getLogger(__name__)
+
+
+class Retry(Exception):
+    """A temporary failure: process the activity again later."""
+
+
+@dataclass(frozen=True)
+class Context:
+    rt: Runtime
+    signer: Signer
+    recipient_id: int | None
+
+
+Handler = Callable[[Context, Activity], Awaitable[str]]
+
+
+async def _sender(ctx: Context, uri: str) -> RemoteActor:
+    try:
+        return await remote.resolve(ctx.rt, uri, ctx.signer)
+    except FetchError as err:
+        raise Retry(f"cannot fetch actor {uri}: {err.reason}") from err
+
+
+async def _local_target(ctx: Context, uri: str | None) -> LocalActor | None:
+    if uri is None:
+        return None
+    async with ctx.rt.sessions() as session:
+        return await local.by_uri(session, uri)
+
+
+async def on_follow(ctx: Context, activity: Activity) -> str:
+    target = await _local_target(ctx, activity.object_id)
+    if target is None or target.actor_type == local.APPLICATION:
+        return "ignored: not a follow of one of our organisations"
+    sender = await _sender(ctx, activity.actor)
+    manual = target.manually_approves_followers
+    now = ctx.rt.clock.now()
+    async with ctx.rt.sessions.begin() as session:
+        existing = await follows.get_follower(session, target.id, sender.id)
+        state = (
+            follows.ACCEPTED
+            if (not manual or (existing is not None and existing.state == follows.ACCEPTED))
+            else follows.PENDING
+        )
+        row = await follows.set_follower(session, target.id, sender.id, activity.id, state, now)
+        if state == follows.ACCEPTED:
+            await follow_use_cases.respond(session, target, row, sender, now, accept=True)
+    ctx.rt.delivery_wakeup.set()
+    return f"processed: follower {state}"
+
+
+async def _undo_follow(ctx: Context, activity: Activity, inner: Activity) -> str:
+    target = await _local_target(ctx, inner.object_id)
+    if target is None:
+        return "ignored: undo of a follow we do not know"
+    async with ctx.rt.sessions.begin() as session:
+        sender = await remote.get_cached(session, activity.actor)
+        if sender is None or not await follows.remove_follower(session, target.id, sender.id):
+            return "ignored: was not following"
+    return "processed: follower removed"
+
+
+async def _undo_interaction(ctx: Context, activity: Activity, inner_id: str) -> str:
+    async with ctx.rt.sessions.begin() as session:
+        result = await session.execute(
+            delete(Interaction).where(
+                Interaction.activity_uri == inner_id,
+                Interaction.actor_uri == activity.actor,
+            )
+        )
+    if result.rowcount:  # type: ignore[attr-defined]
+        return "processed: interaction withdrawn"
+    return "ignored: nothing to undo"
+
+
+async def on_undo(ctx: Context, activity: Activity) -> str:
+    if activity.object is None:
+        if activity.object_id is None:
+            return "ignored: undo of nothing"
+        return await _undo_interaction(ctx, activity, activity.object_id)
+    try:
+        inner = parse_activity(activity.object)
+    except ProtocolError as err:
+        return f"ignored: undone object unreadable ({err.reason})"
+    if inner.actor != activity.actor:
+        return "ignored: undo of another actor's activity"
+    if inner.type == "Follow":
+        return await _undo_follow(ctx, activity, inner)
+    if inner.type in ("Like", "Announce", "EmojiReact"):
+        return await _undo_interaction(ctx, activity, inner.id)
+    return f"ignored: undo of {inner.type}"
+
+
+async def _answer_to_our_follow(ctx: Context, activity: Activity, accepted: bool) -> str:
+    now = ctx.rt.clock.now()
+    async with ctx.rt.sessions.begin() as session:
+        row = None
+        if activity.object_id is not None:
+            row = await follows.following_by_follow_uri(session, activity.object_id)
+        sender = await remote.get_cached(session, activity.actor)
+        if row is None and activity.object is not None and sender is not None:
+            # Embedded Follow whose id we do not know: match it by its actor.
+            ours = await local.by_uri(session, id_of(activity.object.get("actor")) or "")
+            if ours is not None:
+                row = await follows.get_following(session, ours.id, sender.id)
+        if row is None or sender is None or row.remote_actor_id != sender.id:
+            return "ignored: answer to no follow of ours"
+        if accepted:
+            row.state = follows.ACCEPTED
+            row.accepted_at = now
+        else:
+            row.state = follows.REJECTED
+    return f"processed: follow {'accepted' if accepted else 'rejected'}"
+
+
+async def on_accept(ctx: Context, activity: Activity) -> str:
+    return await _answer_to_our_follow(ctx, activity, accepted=True)
+
+
+async def on_reject(ctx: Context, activity: Activity) -> str:
+    return await _answer_to_our_follow(ctx, activity, accepted=False)
+
+
+async def on_update(ctx: Context, activity: Activity) -> str:
+    if activity.object_id == activity.actor:
+        # Take the new profile from its origin, not from the message body.
+        try:
+            await remote.resolve(ctx.rt, activity.actor, ctx.signer, refresh=True)
+        except FetchError as err:
+            raise Retry(err.reason) from err
+        return "processed: actor refreshed"
+    if activity.object is not None and activity.object_id:
+        return await _record_reply(ctx, activity, activity.object, update=True)
+    return "ignored: update of something we do not keep"
+
+
+async def on_delete(ctx: Context, activity: Activity) -> str:
+    now = ctx.rt.clock.now()
+    async with ctx.rt.sessions.begin() as session:
+        if activity.object_id == activity.actor:
+            actor = await remote.get_cached(session, activity.actor)
+            if actor is None:
+                return "ignored: unknown actor deleted"
+            await follows.forget_actor(session, actor, now)
+            return "processed: actor deleted"
+        result = await session.execute(
+            delete(Interaction).where(
+                Interaction.reply_uri == activity.object_id,
+                Interaction.actor_uri == activity.actor,
+            )
+        )
+    if result.rowcount:  # type: ignore[attr-defined]
+        return "processed: reply deleted"
+    return "ignored: delete of something we do not keep"
+
+
+async def _our_object(ctx: Context, uri: str | None) -> LocalObject | None:
+    if uri is None:
+        return None
+    async with ctx.rt.sessions() as session:
+        return (
+            await session.execute(select(LocalObject).where(LocalObject.uri == uri))
+        ).scalar_one_or_none()
+
+
+async def _record(
+    ctx: Context,
+    activity: Activity,
+    kind: str,
+    obj: LocalObject,
+    reply_uri: str | None = None,
+    content_html: str | None = None,
+) -> str:
+    async with ctx.rt.sessions.begin() as session:
+        existing = (
+            await session.execute(
+                select(Interaction).where(Interaction.activity_uri == activity.id)
+            )
+        ).scalar_one_or_none()
+        if existing is not None:
+            existing.content_html = content_html
+            return f"processed: {kind} updated"
+        session.add(
+            Interaction(
+                local_actor_id=obj.local_actor_id,
+                object_uri=obj.uri,
+                kind=kind,
+                actor_uri=activity.actor,
+                activity_uri=activity.id,
+                reply_uri=reply_uri,
+                content_html=content_html,
+                hidden=False,
+                created_at=ctx.rt.clock.now(),
+            )
+        )
+    return f"processed: {kind} recorded"
+
+
+async def on_like(ctx: Context, activity: Activity) -> str:
+    obj = await _our_object(ctx, activity.object_id)
+    if obj is None:
+        return "ignored: like of something that is not ours"
+    return await _record(ctx, activity, "like", obj)
+
+
+async def on_announce(ctx: Context, activity: Activity) -> str:
+    obj = await _our_object(ctx, activity.object_id)
+    if obj is None:
+        return "ignored: boost of something that is not ours"
+    return await _record(ctx, activity, "announce", obj)
+
+
+async def _record_reply(
+    ctx: Context, activity: Activity, raw: object, *, update: bool = False
+) -> str:
+    try:
+        note = parse_object(raw)
+    except ProtocolError as err:
+        return f"ignored: unreadable object ({err.reason})"
+    if update:
+        async with ctx.rt.sessions.begin() as session:
+            row = (
+                await session.execute(
+                    select(Interaction).where(
+                        Interaction.reply_uri == note.id,
+                        Interaction.actor_uri == activity.actor,
+                    )
+                )
+            ).scalar_one_or_none()
+            if row is None:
+                return "ignored: update of something we do not keep"
+            row.content_html = sanitize_html(first_text(note.raw, "content") or "")
+        return "processed: reply updated"
+    obj = await _our_object(ctx, note.in_reply_to)
+    if obj is None:
+        return "ignored: not a reply to us"
+    content = sanitize_html(note.content or "")
+    return await _record(ctx, activity, "reply", obj, note.id, content)
+
+
+async def on_create(ctx: Context, activity: Activity) -> str:
+    if activity.object is None:
+        return "ignored: create without an embedded object"
+    return await _record_reply(ctx, activity, activity.object)
+
+
+HANDLERS: dict[str, Handler] = {
+    "Follow": on_follow,
+    "Undo": on_undo,
+    "Accept": on_accept,
+    "Reject": on_reject,
+    "Update": on_update,
+    "Delete": on_delete,
+    "Like": on_like,
+    "EmojiReact": on_like,
+    "Announce": on_announce,
+    "Create": on_create,
+}
+
+
+async def dispatch(ctx: Context, activity: Activity) -> str:
+    handler = HANDLERS.get(activity.type)
+    if handler is None:
+        return f"ignored: {activity.type} is not handled"
+    return await handler(ctx, activity)

@@ -1,0 +1,178 @@
+"""Intake of an inbox POST: every check before an activity may have any effect.
+
+Order: size and JSON shape (400/413), signature present and sound (401), activity
+shape (400), key fetched and signature verified (401), key owner is the actor (401),
+then the activity is stored once (idempotent on its id) and 202 is answered. Nothing
+is stored before every check has passed. Processing happens in the inbox worker.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urldefrag
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from federation import http_signatures
+from federation.actors import keys, local
+from federation.delivery import hosts
+from federation.errors import BadRequest, Unauthorized, Unavailable
+from federation.inbox.states import InboxState
+from federation.runtime import Runtime
+from federation.store.models import InboxItem, LocalActor, RemoteActor
+from federation.transport.client import Signer
+from federation.vocab.normalize import (
+    Activity,
+    ProtocolError,
+    host_of,
+    id_of,
+    json_depth,
+    parse_activity,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    duplicate: bool
+    activity_id: str
+
+
+def parse_body(body: bytes, max_depth: int) -> dict[str, object]:
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise BadRequest("body is not valid JSON") from err
+    if not isinstance(document, dict):
+        raise BadRequest("body is not a JSON object")
+    if json_depth(document) > max_depth:
+        raise BadRequest(f"JSON nested deeper than {max_depth} levels")
+    return document
+
+
+def _check_origin(activity: Activity) -> None:
+    """Objects an activity carries must come from the actor's own server."""
+    actor_host = host_of(activity.actor)
+    if host_of(activity.id) != actor_host:
+        raise Unauthorized("activity id is not on the actor's server")
+    if activity.type in ("Create", "Update") and activity.object is not None:
+        if activity.object_id is None or host_of(activity.object_id) != actor_host:
+            raise Unauthorized("the object is not on the actor's server")
+        attributed = id_of(activity.object.get("attributedTo"))
+        if attributed not in (None, activity.actor) and activity.object_id != activity.actor:
+            raise Unauthorized("the object is attributed to someone else")
+    deleted = activity.object_id if activity.type == "Delete" else None
+    if deleted is not None and host_of(deleted) != actor_host:
+        raise Unauthorized("cannot delete an object of another server")
+
+
+async def _verify(
+    rt: Runtime, request: http_signatures.HttpRequest, signer: Signer
+) -> tuple[http_signatures.ParsedSignature, keys.ResolvedKey]:
+    try:
+        parsed = http_signatures.parse_signature(request)
+    except http_signatures.SignatureError as err:
+        raise Unauthorized(err.reason) from err
+    if parsed.scheme == "rfc9421" and not rt.settings.signatures.accept_rfc9421:
+        raise Unauthorized("RFC 9421 signatures are not accepted here; use draft-cavage")
+    skew = timedelta(seconds=rt.settings.signatures.clock_skew_seconds)
+    try:
+        http_signatures.check_request(request, parsed, rt.clock.now(), skew)
+    except http_signatures.SignatureError as err:
+        raise Unauthorized(err.reason) from err
+    try:
+        key = await keys.resolve_key(rt, parsed.key_id, signer)
+        try:
+            http_signatures.verify_signature(parsed, key.public_key)
+        except http_signatures.SignatureError:
+            if not key.from_cache:
+                raise
+            # The actor may have rotated its key since we cached it.
+            key = await keys.resolve_key(rt, parsed.key_id, signer, refresh=True)
+            http_signatures.verify_signature(parsed, key.public_key)
+    except http_signatures.SignatureError as err:
+        raise Unauthorized(err.reason) from err
+    except keys.KeyUnavailable as err:
+        if err.temporary:
+            raise Unavailable(err.reason) from err
+        raise Unauthorized(err.reason) from err
+    return parsed, key
+
+
+async def _is_unknown(rt: Runtime, actor_uri: str) -> bool:
+    async with rt.sessions() as session:
+        found = await session.execute(select(RemoteActor.id).where(RemoteActor.uri == actor_uri))
+        return found.first() is None
+
+
+async def receive(
+    rt: Runtime,
+    request: http_signatures.HttpRequest,
+    recipient: LocalActor | None,
+    signer: Signer,
+) -> Accepted:
+    """Authenticate and store one inbound activity; raise a FederationError if refused."""
+    document = parse_body(request.body, rt.settings.inbox.max_json_depth)
+    names = {name.lower() for name in request.headers}
+    if not names & {"signature", "signature-input", "authorization"}:
+        raise Unauthorized("request is not signed")
+    try:
+        activity = parse_activity(document)
+    except ProtocolError as err:
+        raise BadRequest(err.reason) from err
+    # A deleted account's key can no longer be fetched (410): Mastodon sends such
+    # Deletes to everyone, so drop them unverified when we never knew the actor.
+    if (
+        activity.type == "Delete"
+        and activity.object_id == activity.actor
+        and await _is_unknown(rt, activity.actor)
+    ):
+        return Accepted(duplicate=True, activity_id=activity.id)
+    _parsed, key = await _verify(rt, request, signer)
+    if urldefrag(key.owner).url != activity.actor:
+        raise Unauthorized("the signing key does not belong to the activity's actor")
+    try:
+        _check_origin(activity)
+    except ProtocolError as err:
+        raise BadRequest(err.reason) from err
+    now = rt.clock.now()
+    try:
+        async with rt.sessions.begin() as session:
+            session.add(
+                InboxItem(
+                    activity_uri=activity.id,
+                    activity_type=activity.type,
+                    actor_uri=activity.actor,
+                    recipient_id=recipient.id if recipient is not None else None,
+                    payload=document,
+                    state=InboxState.RECEIVED.value,
+                    attempts=0,
+                    next_attempt_at=now,
+                    received_at=now,
+                )
+            )
+            # The host speaks again: resume what we had parked for it.
+            await hosts.revive(session, host_of(activity.actor), now)
+    except IntegrityError:
+        return Accepted(duplicate=True, activity_id=activity.id)
+    rt.inbox_wakeup.set()
+    return Accepted(duplicate=False, activity_id=activity.id)
+
+
+async def signer_for(rt: Runtime, domain: str) -> Signer:
+    """The key our signed GETs use: the application actor of the domain addressed."""
+    async with rt.sessions() as session:
+        app_actor = await local.application_of(session, domain)
+        if app_actor is None:
+            orgs = await local.organisations(session)
+            if not orgs:
+                raise Unavailable("no actor is configured on this server")
+            app_actor = await local.application_of(session, orgs[0].domain)
+        if app_actor is None:
+            raise Unavailable("no application actor is configured")
+        return local.signer_of(app_actor)

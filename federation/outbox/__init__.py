@@ -1,0 +1,1 @@
+"""Outbound activities: build, store with their exact bytes, plan their deliveries."""

@@ -1,0 +1,106 @@
+"""Record an activity sent by a local actor and queue its deliveries, in one transaction.
+
+Once the transaction commits the activity is durable: a crash right after it loses
+nothing, since the delivery rows are in the same commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.actors import follows, local
+from federation.delivery import queue
+from federation.errors import CommandError
+from federation.store.models import LocalActor, LocalObject, OutboxActivity
+from federation.vocab import build
+from federation.vocab.serialize import to_json_bytes
+
+
+def new_uri(actor: LocalActor, kind: str) -> str:
+    return f"{actor.base_url}/{kind}/{uuid.uuid4()}"
+
+
+async def send(
+    session: AsyncSession,
+    actor: LocalActor,
+    document: dict[str, Any],
+    *,
+    inboxes: Iterable[str],
+    now: datetime,
+    public: bool = False,
+) -> OutboxActivity:
+    """Store `document` as sent by `actor` and queue it to every inbox given."""
+    obj = document.get("object")
+    object_uri = obj.get("id") if isinstance(obj, dict) else obj
+    row = OutboxActivity(
+        local_actor_id=actor.id,
+        uri=document["id"],
+        activity_type=document["type"],
+        object_uri=object_uri if isinstance(object_uri, str) else None,
+        public=public,
+        body=to_json_bytes(document).decode("utf-8"),
+        created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    own = {actor.domain}
+    targets = [url for url in inboxes if queue.inbox_host(url) not in own]
+    await queue.plan(session, row.id, targets, now)
+    return row
+
+
+async def to_followers(
+    session: AsyncSession,
+    actor: LocalActor,
+    document: dict[str, Any],
+    now: datetime,
+    *,
+    public: bool = True,
+    extra_inboxes: Iterable[str] = (),
+) -> OutboxActivity:
+    inboxes = await follows.follower_inboxes(session, actor.id)
+    return await send(
+        session,
+        actor,
+        document,
+        inboxes=[*inboxes, *extra_inboxes],
+        now=now,
+        public=public,
+    )
+
+
+async def post_note(
+    session: AsyncSession, actor: LocalActor, text: str, now: datetime
+) -> tuple[LocalObject, OutboxActivity]:
+    """Publish a public Note (an announcement) to all followers."""
+    text = text.strip()
+    if not text:
+        raise CommandError("the note is empty")
+    urls = local.urls_of(actor)
+    note = build.note(urls, new_uri(actor, "objects"), build.text_to_html(text), now)
+    obj = LocalObject(
+        local_actor_id=actor.id,
+        uri=note["id"],
+        object_type="Note",
+        document=note,
+        published=now,
+    )
+    session.add(obj)
+    create = build.with_object_context(
+        build.activity(
+            "Create",
+            new_uri(actor, "activities"),
+            urls.id,
+            note,
+            to=note["to"],
+            cc=note["cc"],
+            published=now,
+        ),
+        note,
+    )
+    return obj, await to_followers(session, actor, create, now)

@@ -1,0 +1,177 @@
+"""Settings: one frozen tree, read once from `<data-dir>/declics.toml` and `DECLICS_*` env.
+
+`load_settings()` is the only reader of configuration. The file is written by
+`declics init` from `settings_template.toml`, which documents every key; a missing key
+takes its default here, so an old file keeps working after an upgrade.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from federation.errors import CommandError
+
+CONFIG_NAME = "declics.toml"
+TEMPLATE = Path(__file__).with_name("settings_template.toml")
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Development mode: http peers and loopback/private addresses are allowed.
+    dev: bool = False
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = ""  # empty: SQLite file in the data directory
+    busy_timeout_ms: int = 5000
+
+
+@dataclass(frozen=True)
+class SignatureSettings:
+    clock_skew_seconds: int = 3600
+    accept_rfc9421: bool = True
+    key_cache_seconds: int = 86400
+
+
+@dataclass(frozen=True)
+class InboxSettings:
+    max_body_bytes: int = 1024 * 1024
+    max_json_depth: int = 64
+    manually_approves_followers: bool = False
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    concurrency: int = 32
+    per_host_concurrency: int = 4
+    timeout_seconds: float = 20.0
+    max_age_hours: float = 72.0
+    park_after_hours: float = 72.0
+    lease_seconds: int = 120
+    batch_size: int = 64
+    poll_interval_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    timeout_seconds: float = 10.0
+    max_bytes: int = 1024 * 1024
+    max_redirects: int = 3
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    server: ServerSettings = field(default_factory=ServerSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    signatures: SignatureSettings = field(default_factory=SignatureSettings)
+    inbox: InboxSettings = field(default_factory=InboxSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'declics.sqlite3'}"
+
+
+_SECTIONS: dict[str, type[Any]] = {
+    "server": ServerSettings,
+    "database": DatabaseSettings,
+    "signatures": SignatureSettings,
+    "inbox": InboxSettings,
+    "delivery": DeliverySettings,
+    "fetch": FetchSettings,
+}
+
+
+def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    return Path(env.get("DECLICS_DATA_DIR", "./data"))
+
+
+def _coerce(section: str, key: str, value: Any, expected: Any) -> Any:
+    kind = type(expected)
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if isinstance(value, str) and value.lower() in {"0", "false", "no", "off"}:
+            return False
+    elif kind is int and not isinstance(value, bool):
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            pass
+        else:
+            if number >= 0:
+                return number
+    elif kind is float and not isinstance(value, bool):
+        try:
+            real = float(value)
+        except (TypeError, ValueError):
+            pass
+        else:
+            if real >= 0:
+                return real
+    elif kind is str and isinstance(value, str):
+        return value
+    raise CommandError(f"configuration: [{section}] {key} must be a {kind.__name__}, got {value!r}")
+
+
+def _build_section(name: str, raw: Mapping[str, Any], env: Mapping[str, str]) -> Any:
+    cls = _SECTIONS[name]
+    defaults = cls()
+    values: dict[str, Any] = {}
+    known = {f.name for f in fields(cls)}
+    for key in raw:
+        if key not in known:
+            raise CommandError(f"configuration: unknown key [{name}] {key}")
+    for key in known:
+        value = raw.get(key, getattr(defaults, key))
+        env_value = env.get(f"DECLICS_{name.upper()}__{key.upper()}")
+        if env_value is not None:
+            value = env_value
+        values[key] = _coerce(name, key, value, getattr(defaults, key))
+    return replace(defaults, **values)
+
+
+def load_settings(data_dir: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read `<data_dir>/declics.toml` and overlay `DECLICS_<SECTION>__<KEY>` env vars."""
+    env = os.environ if environ is None else environ
+    path = data_dir / CONFIG_NAME
+    if not path.is_file():
+        raise CommandError(
+            f"no Déclics instance in {data_dir} (missing {CONFIG_NAME}); run 'declics init' first"
+        )
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise CommandError(f"configuration: {path.name} is not valid TOML: {err}") from err
+    for section in raw:
+        if section not in _SECTIONS:
+            raise CommandError(f"configuration: unknown section [{section}]")
+        if not isinstance(raw[section], dict):
+            raise CommandError(f"configuration: [{section}] must be a table")
+    built = {name: _build_section(name, raw.get(name, {}), env) for name in _SECTIONS}
+    return Settings(data_dir=data_dir.resolve(), **built)
+
+
+def render_config(*, dev: bool, host: str = "127.0.0.1", port: int = 8000) -> str:
+    """The documented configuration file that `declics init` writes."""
+    text = TEMPLATE.read_text(encoding="utf-8")
+    return (
+        text.replace("dev = false", f"dev = {'true' if dev else 'false'}", 1)
+        .replace('host = "127.0.0.1"', f'host = "{host}"', 1)
+        .replace("port = 8000", f"port = {port}", 1)
+    )

@@ -1,0 +1,218 @@
+"""The tables. Every row that belongs to an organisation carries its local actor id.
+
+State machines (deliveries, inbox items) are declared in `federation.delivery.states`
+and `federation.inbox.states`; here they are plain strings.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from federation.store.base import Base, JSONType
+
+URI = String(2048)
+
+
+class LocalActor(Base):
+    """An actor this install speaks for: an organisation, or a domain's application actor."""
+
+    __tablename__ = "local_actors"
+    __table_args__ = (UniqueConstraint("domain", "username"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # host[:port] of base_url: requests are routed by their Host header to it.
+    domain: Mapped[str] = mapped_column(String(255), index=True)
+    base_url: Mapped[str] = mapped_column(String(255))
+    username: Mapped[str] = mapped_column(String(64))
+    actor_type: Mapped[str] = mapped_column(String(32))  # Organization | Application
+    name: Mapped[str] = mapped_column(String(255))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    icon_url: Mapped[str | None] = mapped_column(URI)
+    image_url: Mapped[str | None] = mapped_column(URI)
+    website: Mapped[str | None] = mapped_column(URI)
+    fields: Mapped[list[dict[str, str]]] = mapped_column(JSONType, default=list)
+    manually_approves_followers: Mapped[bool] = mapped_column(Boolean, default=False)
+    rsa_private_pem: Mapped[str] = mapped_column(Text)
+    ed25519_private_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class RemoteActor(Base):
+    """Cache of an actor document fetched from another server."""
+
+    __tablename__ = "remote_actors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uri: Mapped[str] = mapped_column(URI, unique=True)
+    host: Mapped[str] = mapped_column(String(255), index=True)
+    actor_type: Mapped[str] = mapped_column(String(32))
+    username: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(2048))
+    inbox: Mapped[str] = mapped_column(URI)
+    shared_inbox: Mapped[str | None] = mapped_column(URI)
+    url: Mapped[str | None] = mapped_column(URI)
+    document: Mapped[dict[str, Any]]
+    fetched_at: Mapped[datetime]
+    gone_at: Mapped[datetime | None]
+
+
+class RemoteKey(Base):
+    """A public key of a remote actor, by key id."""
+
+    __tablename__ = "remote_keys"
+
+    key_id: Mapped[str] = mapped_column(URI, primary_key=True)
+    owner_uri: Mapped[str] = mapped_column(URI, index=True)
+    pem: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime]
+
+
+class Follower(Base):
+    """A remote actor that follows (or asks to follow) a local actor."""
+
+    __tablename__ = "followers"
+    __table_args__ = (UniqueConstraint("local_actor_id", "remote_actor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    local_actor_id: Mapped[int] = mapped_column(ForeignKey("local_actors.id"), index=True)
+    remote_actor_id: Mapped[int] = mapped_column(ForeignKey("remote_actors.id"))
+    follow_activity_uri: Mapped[str] = mapped_column(URI)
+    state: Mapped[str] = mapped_column(String(16))  # pending | accepted
+    created_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+
+
+class Following(Base):
+    """A remote actor that a local actor follows (or asked to follow)."""
+
+    __tablename__ = "followings"
+    __table_args__ = (UniqueConstraint("local_actor_id", "remote_actor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    local_actor_id: Mapped[int] = mapped_column(ForeignKey("local_actors.id"), index=True)
+    remote_actor_id: Mapped[int] = mapped_column(ForeignKey("remote_actors.id"))
+    follow_activity_uri: Mapped[str] = mapped_column(URI, unique=True)
+    state: Mapped[str] = mapped_column(String(16))  # pending | accepted | rejected
+    created_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+
+
+class LocalObject(Base):
+    """An object published by a local actor (a Note for now); deleted ones stay as tombstones."""
+
+    __tablename__ = "local_objects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    local_actor_id: Mapped[int] = mapped_column(ForeignKey("local_actors.id"), index=True)
+    uri: Mapped[str] = mapped_column(URI, unique=True)
+    object_type: Mapped[str] = mapped_column(String(32))
+    document: Mapped[dict[str, Any]]
+    published: Mapped[datetime]
+    updated: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+
+
+class OutboxActivity(Base):
+    """An activity a local actor sent, with the exact bytes that are delivered."""
+
+    __tablename__ = "outbox_activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    local_actor_id: Mapped[int] = mapped_column(ForeignKey("local_actors.id"), index=True)
+    uri: Mapped[str] = mapped_column(URI, unique=True)
+    activity_type: Mapped[str] = mapped_column(String(32))
+    object_uri: Mapped[str | None] = mapped_column(URI)
+    public: Mapped[bool] = mapped_column(Boolean)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Delivery(Base):
+    """One (activity, inbox) pair to deliver; see federation.delivery.states."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "inbox_url"),
+        Index("ix_deliveries_state_next", "state", "next_attempt_at"),
+        Index("ix_deliveries_host_state", "host", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("outbox_activities.id"))
+    inbox_url: Mapped[str] = mapped_column(URI)
+    host: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    last_status: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class RemoteHost(Base):
+    """Health of a remote host, for parking hosts that fail for days."""
+
+    __tablename__ = "remote_hosts"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    failing_since: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    parked_at: Mapped[datetime | None]
+    # The signature flavour this host accepted last ("cavage" or "rfc9421").
+    signature_scheme: Mapped[str | None] = mapped_column(String(16))
+
+
+class InboxItem(Base):
+    """An authenticated inbound activity, kept until it is processed (idempotent on id)."""
+
+    __tablename__ = "inbox_items"
+    __table_args__ = (Index("ix_inbox_items_state_next", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_uri: Mapped[str] = mapped_column(URI, unique=True)
+    activity_type: Mapped[str] = mapped_column(String(64))
+    actor_uri: Mapped[str] = mapped_column(URI)
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("local_actors.id"))
+    payload: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_expires_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    received_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]
+
+
+class Interaction(Base):
+    """A like, boost or reply from elsewhere, recorded against a local object."""
+
+    __tablename__ = "interactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    local_actor_id: Mapped[int] = mapped_column(ForeignKey("local_actors.id"), index=True)
+    object_uri: Mapped[str] = mapped_column(URI, index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # like | announce | reply
+    actor_uri: Mapped[str] = mapped_column(URI)
+    activity_uri: Mapped[str] = mapped_column(URI, unique=True)
+    # For replies: the reply object's id and its sanitized HTML.
+    reply_uri: Mapped[str | None] = mapped_column(URI)
+    content_html: Mapped[str | None] = mapped_column(Text)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]

@@ -1,0 +1,1 @@
+"""Outbound HTTP: the one client every fetch and delivery goes through."""

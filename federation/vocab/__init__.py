@@ -1,0 +1,1 @@
+"""ActivityStreams vocabulary: constants and tolerant readers of untrusted documents."""

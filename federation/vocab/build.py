@@ -1,0 +1,293 @@
+"""Builders of the documents we publish: actors, notes, activities, collections.
+
+Pure functions over plain data. They produce dicts; `serialize.to_json_bytes` turns
+them into the bytes that are stored, signed and delivered.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from federation.vocab.constants import AS_CONTEXT, AS_PUBLIC, SECURITY_CONTEXT
+
+MULTIKEY_CONTEXT_URL = "https://w3id.org/security/multikey/v1"
+WEBFINGER_CONTEXT = "https://purl.archive.org/socialweb/webfinger"
+
+# Terms Mastodon reads that have no resolvable context document ("toot:" is a
+# fake namespace), so they must be defined inline.
+ACTOR_TERMS: dict[str, Any] = {
+    "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+    "toot": "http://joinmastodon.org/ns#",
+    "discoverable": "toot:discoverable",
+    "indexable": "toot:indexable",
+    "schema": "http://schema.org#",
+    "PropertyValue": "schema:PropertyValue",
+    "value": "schema:value",
+}
+ACTOR_CONTEXT: list[Any] = [
+    AS_CONTEXT,
+    SECURITY_CONTEXT,
+    MULTIKEY_CONTEXT_URL,
+    WEBFINGER_CONTEXT,
+    ACTOR_TERMS,
+]
+OBJECT_CONTEXT: list[Any] = [AS_CONTEXT, {"sensitive": "as:sensitive"}]
+
+
+def iso(moment: datetime) -> str:
+    """AS2 dates: UTC, second precision, 'Z' suffix (what Mastodon emits)."""
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class ActorUrls:
+    """Every URL of a local actor, derived from its base URL and username."""
+
+    base_url: str
+    username: str
+    application: bool = False
+
+    @property
+    def id(self) -> str:
+        if self.application:
+            return f"{self.base_url}/actor"
+        return f"{self.base_url}/users/{self.username}"
+
+    @property
+    def key_id(self) -> str:
+        return f"{self.id}#main-key"
+
+    @property
+    def ed25519_key_id(self) -> str:
+        return f"{self.id}#ed25519-key"
+
+    @property
+    def inbox(self) -> str:
+        return f"{self.id}/inbox"
+
+    @property
+    def outbox(self) -> str:
+        return f"{self.id}/outbox"
+
+    @property
+    def followers(self) -> str:
+        return f"{self.id}/followers"
+
+    @property
+    def following(self) -> str:
+        return f"{self.id}/following"
+
+    @property
+    def shared_inbox(self) -> str:
+        return f"{self.base_url}/inbox"
+
+    @property
+    def profile(self) -> str:
+        if self.application:
+            return self.id
+        return f"{self.base_url}/@{self.username}"
+
+
+@dataclass(frozen=True)
+class ActorProfile:
+    urls: ActorUrls
+    actor_type: str
+    name: str
+    summary_html: str
+    handle: str  # user@host, for FEP-2c59 "webfinger"
+    rsa_public_pem: str
+    ed25519_multibase: str
+    manually_approves_followers: bool
+    published: datetime
+    icon_url: str | None = None
+    image_url: str | None = None
+    fields: Sequence[tuple[str, str]] = ()
+
+
+def _image(url: str) -> dict[str, Any]:
+    return {"type": "Image", "url": url}
+
+
+def actor_document(profile: ActorProfile) -> dict[str, Any]:
+    urls = profile.urls
+    doc: dict[str, Any] = {
+        "@context": ACTOR_CONTEXT,
+        "id": urls.id,
+        "type": profile.actor_type,
+        "preferredUsername": urls.username,
+        "webfinger": profile.handle,
+        "name": profile.name,
+        "summary": profile.summary_html,
+        "url": urls.profile,
+        "inbox": urls.inbox,
+        "outbox": urls.outbox,
+        "followers": urls.followers,
+        "following": urls.following,
+        "endpoints": {"sharedInbox": urls.shared_inbox},
+        "publicKey": {
+            "id": urls.key_id,
+            "owner": urls.id,
+            "publicKeyPem": profile.rsa_public_pem,
+        },
+        "assertionMethod": [
+            {
+                "id": urls.ed25519_key_id,
+                "type": "Multikey",
+                "controller": urls.id,
+                "publicKeyMultibase": profile.ed25519_multibase,
+            }
+        ],
+        "manuallyApprovesFollowers": profile.manually_approves_followers,
+        "discoverable": True,
+        "indexable": True,
+        # Mastodon shows the day an account joined; it emits midnight too.
+        "published": iso(profile.published.replace(hour=0, minute=0, second=0)),
+        "attachment": [
+            {"type": "PropertyValue", "name": name, "value": value}
+            for name, value in profile.fields
+        ],
+    }
+    if profile.icon_url:
+        doc["icon"] = _image(profile.icon_url)
+    if profile.image_url:
+        doc["image"] = _image(profile.image_url)
+    return doc
+
+
+_URL_RE = re.compile(r"https?://[^\s<>\"']+")
+
+
+def text_to_html(text: str) -> str:
+    """Plain text to the small HTML Mastodon expects: paragraphs, line breaks, links."""
+
+    def linkify(escaped: str) -> str:
+        return _URL_RE.sub(
+            lambda m: f'<a href="{m.group(0)}" rel="nofollow noopener">{m.group(0)}</a>',
+            escaped,
+        )
+
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+    return "".join(
+        "<p>" + "<br>".join(linkify(html.escape(line)) for line in p.splitlines()) + "</p>"
+        for p in paragraphs
+    )
+
+
+def public_audience(urls: ActorUrls) -> dict[str, list[str]]:
+    return {"to": [AS_PUBLIC], "cc": [urls.followers]}
+
+
+def note(
+    urls: ActorUrls,
+    object_id: str,
+    content_html: str,
+    published: datetime,
+    *,
+    language: str = "fr",
+    in_reply_to: str | None = None,
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "@context": OBJECT_CONTEXT,
+        "id": object_id,
+        "type": "Note",
+        "attributedTo": urls.id,
+        "content": content_html,
+        "contentMap": {language: content_html},
+        "published": iso(published),
+        "url": object_id,
+        "sensitive": False,
+        **public_audience(urls),
+    }
+    if in_reply_to:
+        doc["inReplyTo"] = in_reply_to
+    return doc
+
+
+def activity(
+    activity_type: str,
+    activity_id: str,
+    actor_id: str,
+    obj: Any,
+    *,
+    to: Sequence[str] = (),
+    cc: Sequence[str] = (),
+    published: datetime | None = None,
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "@context": AS_CONTEXT,
+        "id": activity_id,
+        "type": activity_type,
+        "actor": actor_id,
+        "object": _strip_context(obj),
+    }
+    if to:
+        doc["to"] = list(to)
+    if cc:
+        doc["cc"] = list(cc)
+    if published is not None:
+        doc["published"] = iso(published)
+    return doc
+
+
+def _strip_context(obj: Any) -> Any:
+    if isinstance(obj, Mapping) and "@context" in obj:
+        return {k: v for k, v in obj.items() if k != "@context"}
+    return obj
+
+
+def with_object_context(doc: dict[str, Any], obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Give an activity the context of the object it embeds (e.g. `sensitive`)."""
+    context = obj.get("@context")
+    if context is not None:
+        doc["@context"] = context
+    return doc
+
+
+def tombstone(object_id: str, former_type: str, deleted: datetime) -> dict[str, Any]:
+    return {
+        "@context": AS_CONTEXT,
+        "id": object_id,
+        "type": "Tombstone",
+        "formerType": former_type,
+        "deleted": iso(deleted),
+    }
+
+
+def ordered_collection(collection_id: str, total: int, first: str | None) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "@context": AS_CONTEXT,
+        "id": collection_id,
+        "type": "OrderedCollection",
+        "totalItems": total,
+    }
+    if first is not None:
+        doc["first"] = first
+    return doc
+
+
+def ordered_page(
+    page_id: str,
+    collection_id: str,
+    items: Sequence[Any],
+    next_page: str | None,
+    prev_page: str | None,
+    total: int,
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "@context": AS_CONTEXT,
+        "id": page_id,
+        "type": "OrderedCollectionPage",
+        "partOf": collection_id,
+        "totalItems": total,
+        "orderedItems": list(items),
+    }
+    if next_page:
+        doc["next"] = next_page
+    if prev_page:
+        doc["prev"] = prev_page
+    return doc

@@ -1,0 +1,1 @@
+"""HTTP layer: thin aiohttp handlers over the use-cases."""

@@ -1,0 +1,132 @@
+"""GET handlers for actors, their collections, and objects (with content negotiation)."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+from sqlalchemy import func, select
+
+from federation.actors import local
+from federation.errors import BadRequest, NotFound
+from federation.outbox import collections
+from federation.store.models import Interaction, LocalObject, OutboxActivity
+from federation.vocab import build
+from federation.web import pages
+from federation.web.context import application, organisation, runtime
+from federation.web.negotiation import activity_json, wants_activity_json
+
+
+def _page(request: web.Request) -> int | None:
+    raw = request.query.get("page")
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+        raise BadRequest("page must be a positive whole number")
+    return int(raw)
+
+
+async def actor(request: web.Request) -> web.StreamResponse:
+    org = await organisation(request, request.match_info["username"])
+    if wants_activity_json(request):
+        return activity_json(local.document_of(org))
+    return await pages.profile(request, org)
+
+
+async def profile_page(request: web.Request) -> web.StreamResponse:
+    return await actor(request)
+
+
+async def home(request: web.Request) -> web.StreamResponse:
+    org = await organisation(request)
+    if wants_activity_json(request):
+        return activity_json(local.document_of(org))
+    return await pages.profile(request, org)
+
+
+async def application_actor(request: web.Request) -> web.StreamResponse:
+    app_actor = await application(request)
+    return activity_json(local.document_of(app_actor))
+
+
+async def application_outbox(request: web.Request) -> web.StreamResponse:
+    app_actor = await application(request)
+    return activity_json(build.ordered_collection(local.urls_of(app_actor).outbox, 0, None))
+
+
+async def collection(request: web.Request) -> web.StreamResponse:
+    org = await organisation(request, request.match_info["username"])
+    which = request.match_info["collection"]
+    builder = {
+        "outbox": collections.outbox,
+        "followers": collections.followers,
+        "following": collections.following,
+    }[which]
+    async with runtime(request).sessions() as session:
+        return activity_json(await builder(session, org, _page(request)))
+
+
+async def local_object(request: web.Request) -> web.StreamResponse:
+    rt = runtime(request)
+    async with rt.sessions() as session:
+        uri = f"{_base(request)}{request.path}"
+        obj = (
+            await session.execute(select(LocalObject).where(LocalObject.uri == uri))
+        ).scalar_one_or_none()
+        if obj is None:
+            raise NotFound("no such object")
+        owner = await local.by_id(session, obj.local_actor_id)
+        counts = dict(
+            (
+                await session.execute(
+                    select(Interaction.kind, func.count())
+                    .where(Interaction.object_uri == uri, Interaction.hidden.is_(False))
+                    .group_by(Interaction.kind)
+                )
+            ).tuples()
+        )
+        replies = list(
+            (
+                await session.execute(
+                    select(Interaction)
+                    .where(
+                        Interaction.object_uri == uri,
+                        Interaction.kind == "reply",
+                        Interaction.hidden.is_(False),
+                    )
+                    .order_by(Interaction.created_at)
+                )
+            ).scalars()
+        )
+    if owner is None:
+        raise NotFound("no such object")
+    if obj.deleted_at is not None:
+        tomb = build.tombstone(obj.uri, obj.object_type, obj.deleted_at)
+        if wants_activity_json(request):
+            return activity_json(tomb, status=410)
+        raise web.HTTPGone(reason="this object was deleted")
+    if wants_activity_json(request):
+        return activity_json(obj.document)
+    return await pages.object_page(request, owner, obj, counts, replies)
+
+
+async def local_activity(request: web.Request) -> web.StreamResponse:
+    rt = runtime(request)
+    uri = f"{_base(request)}{request.path}"
+    async with rt.sessions() as session:
+        row = (
+            await session.execute(
+                select(OutboxActivity).where(
+                    OutboxActivity.uri == uri, OutboxActivity.public.is_(True)
+                )
+            )
+        ).scalar_one_or_none()
+    if row is None:
+        raise NotFound("no such activity")
+    return activity_json(json.loads(row.body))
+
+
+def _base(request: web.Request) -> str:
+    # Object ids were minted from the base URL; the scheme is the actor's.
+    scheme = "https" if not runtime(request).settings.server.dev else request.scheme
+    return f"{scheme}://{request.host}"

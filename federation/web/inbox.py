@@ -1,0 +1,48 @@
+"""POST handlers of the personal, shared and application inboxes."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from federation.http_signatures import HttpRequest
+from federation.inbox import intake
+from federation.store.models import LocalActor
+from federation.web.context import (
+    absolute_url,
+    application,
+    domain,
+    organisation,
+    runtime,
+)
+
+
+async def _receive(
+    request: web.Request, recipient: LocalActor | None, base: LocalActor
+) -> web.Response:
+    rt = runtime(request)
+    body = await request.read()
+    headers = {name.lower(): ", ".join(request.headers.getall(name)) for name in request.headers}
+    view = HttpRequest(
+        method=request.method,
+        url=absolute_url(request, base),
+        headers=headers,
+        body=body,
+    )
+    signer = await intake.signer_for(rt, domain(request))
+    await intake.receive(rt, view, recipient, signer)
+    return web.json_response({"status": "accepted"}, status=202)
+
+
+async def personal(request: web.Request) -> web.Response:
+    org = await organisation(request, request.match_info["username"])
+    return await _receive(request, org, org)
+
+
+async def shared(request: web.Request) -> web.Response:
+    app_actor = await application(request)
+    return await _receive(request, None, app_actor)
+
+
+async def application_inbox(request: web.Request) -> web.Response:
+    app_actor = await application(request)
+    return await _receive(request, app_actor, app_actor)

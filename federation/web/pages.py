@@ -1,0 +1,78 @@
+"""HTML pages for people (French by default)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import jinja2
+from aiohttp import web
+from sqlalchemy import select
+
+from federation.actors import follows, local
+from federation.store.models import Interaction, LocalActor, LocalObject
+from federation.web.context import runtime
+from federation.web.keys import TEMPLATES
+
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+
+
+def make_environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=jinja2.select_autoescape(["html"]),
+        enable_async=False,
+    )
+
+
+def render(request: web.Request, name: str, **context: object) -> web.Response:
+    html = request.app[TEMPLATES].get_template(name).render(**context)
+    return web.Response(text=html, content_type="text/html", headers={"Vary": "Accept"})
+
+
+async def profile(request: web.Request, org: LocalActor) -> web.Response:
+    rt = runtime(request)
+    async with rt.sessions() as session:
+        followers = await follows.count_followers(session, org.id)
+        following = await follows.count_followings(session, org.id)
+        notes = list(
+            (
+                await session.execute(
+                    select(LocalObject)
+                    .where(
+                        LocalObject.local_actor_id == org.id,
+                        LocalObject.deleted_at.is_(None),
+                    )
+                    .order_by(LocalObject.published.desc())
+                    .limit(20)
+                )
+            ).scalars()
+        )
+    return render(
+        request,
+        "profile.html",
+        org=org,
+        urls=local.urls_of(org),
+        handle=local.handle_of(org),
+        followers=followers,
+        following=following,
+        notes=notes,
+    )
+
+
+async def object_page(
+    request: web.Request,
+    owner: LocalActor,
+    obj: LocalObject,
+    counts: Mapping[str, int],
+    replies: Sequence[Interaction],
+) -> web.Response:
+    return render(
+        request,
+        "object.html",
+        org=owner,
+        urls=local.urls_of(owner),
+        obj=obj,
+        counts=counts,
+        replies=replies,
+    )

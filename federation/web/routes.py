@@ -1,0 +1,33 @@
+"""The complete URL map. Nothing else registers routes."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from federation.web import actors, inbox, pages, wellknown
+
+
+def add_routes(app: web.Application) -> None:
+    app.add_routes(
+        [
+            web.get("/.well-known/webfinger", wellknown.webfinger_handler),
+            web.get("/.well-known/host-meta", wellknown.host_meta),
+            web.get("/.well-known/nodeinfo", wellknown.nodeinfo_links),
+            web.get("/nodeinfo/{version}", wellknown.nodeinfo),
+            web.get("/", actors.home),
+            web.get("/actor", actors.application_actor),
+            web.get("/actor/outbox", actors.application_outbox),
+            web.post("/actor/inbox", inbox.application_inbox),
+            web.post("/inbox", inbox.shared),
+            web.get("/@{username}", actors.profile_page),
+            web.get("/users/{username}", actors.actor),
+            web.get(
+                "/users/{username}/{collection:outbox|followers|following}",
+                actors.collection,
+            ),
+            web.post("/users/{username}/inbox", inbox.personal),
+            web.get("/objects/{id}", actors.local_object),
+            web.get("/activities/{id}", actors.local_activity),
+            web.static("/static", pages.TEMPLATE_DIR.with_name("static")),
+        ]
+    )
