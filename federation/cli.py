@@ -76,7 +76,7 @@ async def _create_org(settings: Settings, base_url: str, args: argparse.Namespac
                 username=args.username,
                 name=args.name.strip(),
                 summary=args.summary or "",
-                manually_approves_followers=settings.inbox.manually_approves_followers,
+                manually_approves_followers=args.manual_approval,
                 now=rt.clock.now(),
             )
     finally:
@@ -328,6 +328,38 @@ def cmd_reject(args: argparse.Namespace) -> int:
 # -- publishing and deliveries ---------------------------------------------------
 
 
+def cmd_profile(args: argparse.Namespace) -> int:
+    from federation.actors import local
+    from federation.outbox import profile
+
+    changes: dict[str, Any] = {}
+    for key in ("name", "summary", "icon_url", "image_url"):
+        value = getattr(args, key)
+        if value is not None:
+            changes[key] = value.strip()
+    if args.field is not None:
+        fields = []
+        for item in args.field:
+            name, sep, value = item.partition("=")
+            if not sep or not name.strip():
+                raise CommandError(f"--field takes NAME=VALUE, got {item!r}")
+            fields.append({"name": name.strip(), "value": value.strip()})
+        changes["fields"] = fields
+    if args.manual_approval is not None:
+        changes["manually_approves_followers"] = args.manual_approval == "on"
+
+    async def body(rt: Any, org: Any) -> int:
+        if changes:
+            async with rt.sessions.begin() as session:
+                current = await local.by_id(session, org.id)
+                await profile.update(session, current, changes, rt.clock.now())
+            org = current
+        print(json.dumps(local.document_of(org), ensure_ascii=False, indent=2))
+        return 0
+
+    return _run(_with_runtime(args, body))
+
+
 def cmd_post(args: argparse.Namespace) -> int:
     from federation.outbox import publish
 
@@ -391,6 +423,11 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--summary", default="", help="a short presentation (HTML allowed)")
     init.add_argument("--port", type=int, default=8000, help="port `serve` listens on")
     init.add_argument(
+        "--manual-approval",
+        action="store_true",
+        help="follow requests wait for 'declics approve' (default: accepted at once)",
+    )
+    init.add_argument(
         "--dev",
         action="store_true",
         help="development mode: allow http and loopback/private peers",
@@ -416,6 +453,24 @@ def build_parser() -> argparse.ArgumentParser:
     approve.add_argument("target")
     reject = with_actor(add("reject", cmd_reject, "refuse a follow request"))
     reject.add_argument("target")
+    profile = with_actor(
+        add("profile", cmd_profile, "show or change the profile (changes are federated)")
+    )
+    profile.add_argument("--name", help="display name")
+    profile.add_argument("--summary", help="presentation (HTML allowed)")
+    profile.add_argument("--icon-url", help="https URL of the avatar image")
+    profile.add_argument("--image-url", help="https URL of the header image")
+    profile.add_argument(
+        "--field",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a profile field shown by Mastodon (repeat; replaces all fields)",
+    )
+    profile.add_argument(
+        "--manual-approval",
+        choices=["on", "off"],
+        help="on: follow requests wait for 'declics approve'",
+    )
     post = with_actor(add("post", cmd_post, "publish a public note to followers"))
     post.add_argument("text")
     deliveries = with_actor(

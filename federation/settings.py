@@ -45,7 +45,6 @@ class SignatureSettings:
 class InboxSettings:
     max_body_bytes: int = 1024 * 1024
     max_json_depth: int = 64
-    manually_approves_followers: bool = False
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ async def followers(
         .where(Follower.local_actor_id == local_id, Follower.state == state)
         .order_by(Follower.id)
     )
-    return [(f, a) for f, a in rows.tuples()]
+    return [(f, a) for f, a in rows.all()]
 
 
 async def follower_inboxes(session: AsyncSession, local_id: int) -> list[str]:
@@ -77,7 +77,7 @@ async def follower_inboxes(session: AsyncSession, local_id: int) -> list[str]:
             RemoteActor.gone_at.is_(None),
         )
     )
-    return list(dict.fromkeys(shared or inbox for shared, inbox in rows.tuples()))
+    return list(dict.fromkeys(shared or inbox for shared, inbox in rows.all()))
 
 
 async def count_followers(session: AsyncSession, local_id: int) -> int:
@@ -118,7 +118,7 @@ async def followings(
         .where(Following.local_actor_id == local_id, Following.state.in_(states))
         .order_by(Following.id)
     )
-    return [(f, a) for f, a in rows.tuples()]
+    return [(f, a) for f, a in rows.all()]
 
 
 async def count_followings(session: AsyncSession, local_id: int) -> int:

@@ -73,7 +73,7 @@ async def entries(
             d.next_attempt_at if d.state == DeliveryState.PENDING else None,
             d.delivered_at,
         )
-        for d, kind, uri in rows.tuples()
+        for d, kind, uri in rows.all()
     ]
 
 

@@ -65,7 +65,7 @@ class InboxProcessor:
                 .returning(InboxItem.id, InboxItem.recipient_id, InboxItem.payload)
                 .execution_options(synchronize_session=False)
             )
-            return [(i, r, p) for i, r, p in result.tuples()]
+            return [(i, r, p) for i, r, p in result.all()]
 
     async def run_once(self) -> int:
         """Process what is due now; returns how many activities were taken."""

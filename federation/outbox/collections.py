@@ -40,7 +40,7 @@ async def outbox(session: AsyncSession, actor: LocalActor, page: int | None) -> 
         .limit(PAGE_SIZE)
     )
     items = []
-    for (body,) in rows.tuples():
+    for (body,) in rows.all():
         item = json.loads(body)
         item.pop("@context", None)
         items.append(item)

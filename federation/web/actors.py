@@ -83,7 +83,7 @@ async def local_object(request: web.Request) -> web.StreamResponse:
                     .where(Interaction.object_uri == uri, Interaction.hidden.is_(False))
                     .group_by(Interaction.kind)
                 )
-            ).tuples()
+            ).all()
         )
         replies = list(
             (

@@ -1,0 +1,46 @@
+"""Shared fixtures: real Déclics instances and Mastodon-shaped peers on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.instance import Instance, make_instance
+from tests.support.peer import Peer, start_peer
+
+InstanceFactory = Callable[..., Awaitable[Instance]]
+PeerFactory = Callable[..., Awaitable[Peer]]
+
+
+@pytest.fixture
+async def instances(tmp_path: Path) -> AsyncIterator[InstanceFactory]:
+    made: list[Instance] = []
+
+    async def factory(username: str = "collectif", **kwargs: Any) -> Instance:
+        instance = await make_instance(tmp_path, username, **kwargs)
+        made.append(instance)
+        return instance
+
+    yield factory
+    for instance in made:
+        if instance.runner is not None:
+            await instance.stop()
+        else:
+            await instance.rt.close()
+
+
+@pytest.fixture
+async def peers() -> AsyncIterator[PeerFactory]:
+    made: list[Peer] = []
+
+    async def factory(users: list[str], **kwargs: Any) -> Peer:
+        peer = await start_peer(users, **kwargs)
+        made.append(peer)
+        return peer
+
+    yield factory
+    for peer in made:
+        await peer.stop()
