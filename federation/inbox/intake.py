@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from federation import http_signatures
 from federation.actors import keys, local
-from federation.delivery import hosts
+from federation.delivery import hosts, queue
 from federation.errors import BadRequest, Unauthorized, Unavailable
 from federation.inbox.states import InboxState
 from federation.runtime import Runtime
@@ -157,7 +157,7 @@ async def receive(
                 )
             )
             # The host speaks again: resume what we had parked for it.
-            await hosts.revive(session, host_of(activity.actor), now)
+            await hosts.revive(session, queue.inbox_host(activity.actor), now)
     except IntegrityError:
         return Accepted(duplicate=True, activity_id=activity.id)
     rt.inbox_wakeup.set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import aiohttp
 from sqlalchemy import select
@@ -67,9 +68,7 @@ async def test_discovery_documents(instances: InstanceFactory) -> None:
             jrd = await response.json(content_type=None)
         assert jrd["subject"] == f"acct:{a.handle}"
         selfs = [link for link in jrd["links"] if link["rel"] == "self"]
-        assert selfs == [
-            {"rel": "self", "type": "application/activity+json", "href": a.actor_id}
-        ]
+        assert selfs == [{"rel": "self", "type": "application/activity+json", "href": a.actor_id}]
         # The actor URL as resource finds the same account.
         async with http.get(
             f"{a.base_url}/.well-known/webfinger", params={"resource": a.actor_id}
@@ -93,6 +92,7 @@ async def test_discovery_documents(instances: InstanceFactory) -> None:
             assert info["metadata"]["network"] == "Déclics"
             assert info["metadata"]["charter"]["version"] == "2023-09-14"
         # Content negotiation: AS2 for fediverse clients, HTML for browsers.
+        actor: dict[str, Any] = {}
         for accept in (
             "application/activity+json",
             'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
@@ -124,9 +124,7 @@ async def test_three_members_follow_post_fan_out_undo(instances: InstanceFactory
     c = await instances("fabrique")
     await follow(b, a.handle)
     await follow(c, a.handle)
-    await until(
-        lambda: _states_are(b, a, c, "accepted"), what="A's Accept to reach B and C"
-    )
+    await until(lambda: _states_are(b, a, c, "accepted"), what="A's Accept to reach B and C")
     assert await follower_uris(a) == {b.actor_id, c.actor_id}
 
     # When A posts a note
@@ -146,9 +144,7 @@ async def test_three_members_follow_post_fan_out_undo(instances: InstanceFactory
     await until(both_got_it, what="the Create to reach B and C")
     # The outbox shows it, the object URL serves it.
     async with aiohttp.ClientSession() as http:
-        async with http.get(
-            f"{a.actor_id}/outbox?page=1", headers=AS_ACCEPT
-        ) as response:
+        async with http.get(f"{a.actor_id}/outbox?page=1", headers=AS_ACCEPT) as response:
             page = await response.json(content_type=None)
         assert page["orderedItems"][0]["object"]["id"] == note.uri
         async with http.get(note.uri, headers=AS_ACCEPT) as response:
@@ -222,9 +218,7 @@ async def test_manual_approval_then_approve_and_reject(
             actor = await remote.get_cached(session, peer.actor_id(name))
             assert actor is not None
             req = (
-                await session.execute(
-                    select(Follower).where(Follower.remote_actor_id == actor.id)
-                )
+                await session.execute(select(Follower).where(Follower.remote_actor_id == actor.id))
             ).scalar_one()
             await follow_use_cases.respond(
                 session, org, req, actor, a.rt.clock.now(), accept=accept
@@ -235,10 +229,10 @@ async def test_manual_approval_then_approve_and_reject(
         return bool(peer.inbox_of("Accept")) and bool(peer.inbox_of("Reject"))
 
     await until(answered, what="Accept and Reject at the peer")
-    accept = peer.inbox_of("Accept")[0]
-    assert accept.verified, accept.reason
-    assert accept.path == "/users/alice/inbox"
-    assert accept.activity["object"]["actor"] == peer.actor_id("alice")
+    accepted = peer.inbox_of("Accept")[0]
+    assert accepted.verified, accepted.reason
+    assert accepted.path == "/users/alice/inbox"
+    assert accepted.activity["object"]["actor"] == peer.actor_id("alice")
     assert peer.inbox_of("Reject")[0].path == "/users/bob/inbox"
     assert await follower_uris(a) == {peer.actor_id("alice")}
 

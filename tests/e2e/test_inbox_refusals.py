@@ -197,9 +197,7 @@ async def stored_counts(instance: Instance) -> tuple[int, int, int]:
         followers = (await session.execute(select(func.count()).select_from(Follower))).scalar()
         actors = (
             await session.execute(
-                select(func.count())
-                .select_from(RemoteActor)
-                .where(RemoteActor.username == "bob")
+                select(func.count()).select_from(RemoteActor).where(RemoteActor.username == "bob")
             )
         ).scalar()
     return int(items or 0), int(followers or 0), int(actors or 0)
