@@ -44,3 +44,21 @@ async def peers() -> AsyncIterator[PeerFactory]:
     yield factory
     for peer in made:
         await peer.stop()
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never send traffic beyond 127.0.0.0/8, whatever a payload points at."""
+    from urllib.parse import urlsplit
+
+    from federation.transport.client import FederationClient, FetchError
+
+    original = FederationClient.check_url
+
+    def check_url(self: FederationClient, url: str) -> None:
+        host = urlsplit(url).hostname or ""
+        if not host.startswith("127."):
+            raise FetchError(f"test network: {host} is not on loopback")
+        original(self, url)
+
+    monkeypatch.setattr(FederationClient, "check_url", check_url)

@@ -32,6 +32,7 @@ class Claimed:
     host: str
     attempts: int
     created_at: datetime
+    claimed_at: datetime
 
 
 def inbox_host(url: str) -> str:
@@ -99,7 +100,7 @@ async def claim_due(
         .execution_options(synchronize_session=False)
     )
     result = await session.execute(stmt)
-    return [Claimed(*row) for row in result.all()]
+    return [Claimed(*row, claimed_at=now) for row in result.all()]
 
 
 async def renew_lease(session: AsyncSession, delivery_id: int, owner: str, until: datetime) -> bool:

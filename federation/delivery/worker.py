@@ -117,23 +117,26 @@ class DeliveryWorker:
 
     async def _attempt(self, item: queue.Claimed) -> None:
         now = self.rt.clock.now()
-        async with self.rt.sessions.begin() as session:
-            if await hosts.is_parked(session, item.host):
-                await queue.record(
-                    session,
-                    item,
-                    self.owner,
-                    S.PARKED,
-                    now=now,
-                    status=None,
-                    error="host parked after failing for days",
-                    next_attempt_at=None,
-                    count_attempt=False,
-                )
-                return
-            # Waiting for the host's turn may have eaten our lease.
-            if not await queue.renew_lease(session, item.id, self.owner, now + self._lease):
-                return
+        # A host that just answered is not parked, and a lease taken moments ago
+        # is still ours: skip both checks then, they cost a write per delivery.
+        if item.host not in self._healthy or now - item.claimed_at > self._lease / 2:
+            async with self.rt.sessions.begin() as session:
+                if await hosts.is_parked(session, item.host):
+                    await queue.record(
+                        session,
+                        item,
+                        self.owner,
+                        S.PARKED,
+                        now=now,
+                        status=None,
+                        error="host parked after failing for days",
+                        next_attempt_at=None,
+                        count_attempt=False,
+                    )
+                    return
+                # Waiting for the host's turn may have eaten our lease.
+                if not await queue.renew_lease(session, item.id, self.owner, now + self._lease):
+                    return
         body, signer = await self._load(item.activity_id)
         status, error, retry_after, permanent = None, None, None, False
         try:

@@ -12,6 +12,7 @@ from federation.actors import local, webfinger
 from federation.errors import BadRequest, NotFound
 from federation.network import CHARTER_VERSION, NETWORK_NAME
 from federation.store.models import LocalActor, LocalObject
+from federation.vocab.constants import AS_MEDIA_TYPE
 from federation.web.context import domain, runtime
 from federation.web.negotiation import json_response
 
@@ -53,6 +54,16 @@ async def webfinger_handler(request: web.Request) -> web.Response:
     actor = await _actor_for_resource(request, resource)
     urls = local.urls_of(actor)
     document = webfinger.jrd(local.handle_of(actor), urls.id, urls.profile)
+    if actor.actor_type == local.APPLICATION and urlsplit(resource).path in ("", "/"):
+        # FEP-d556: the server URL itself names the server-level actor.
+        document["subject"] = resource
+        document["links"].append(
+            {
+                "rel": "https://www.w3.org/ns/activitystreams#Application",
+                "type": AS_MEDIA_TYPE,
+                "href": urls.id,
+            }
+        )
     response = json_response(document, "application/jrd+json")
     response.headers["Cache-Control"] = "max-age=259200"
     return response

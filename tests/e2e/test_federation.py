@@ -78,6 +78,17 @@ async def test_discovery_documents(instances: InstanceFactory) -> None:
             f"{a.base_url}/.well-known/webfinger", params={"resource": "acct:nobody@x.example"}
         ) as response:
             assert response.status == 404
+        # FEP-d556: the server's own URL finds its application actor.
+        async with http.get(
+            f"{a.base_url}/.well-known/webfinger", params={"resource": f"{a.base_url}/"}
+        ) as response:
+            server_jrd = await response.json(content_type=None)
+        assert server_jrd["subject"] == f"{a.base_url}/"
+        assert {
+            "rel": "https://www.w3.org/ns/activitystreams#Application",
+            "type": "application/activity+json",
+            "href": f"{a.base_url}/actor",
+        } in server_jrd["links"]
         async with http.get(f"{a.base_url}/.well-known/host-meta") as response:
             assert response.content_type == "application/xrd+xml"
             assert "/.well-known/webfinger?resource={uri}" in await response.text()
