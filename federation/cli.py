@@ -392,6 +392,146 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
     return _run(_with_runtime(args, body))
 
 
+# -- practices -------------------------------------------------------------------
+
+
+def _read_text(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise CommandError(f"cannot read {path}: {err}") from err
+
+
+def cmd_practice(args: argparse.Namespace) -> int:
+    from federation.content import practices
+
+    settings = _settings(args)
+    content = settings.content
+    draft = None
+    if args.action in ("publish", "update"):
+        # Check the file before touching anything: a bad file publishes nothing.
+        draft = practices.parse_file(_read_text(args.file), content.default_licence)
+
+    async def body(rt: Any, org: Any) -> int:
+        now = rt.clock.now()
+        async with rt.sessions.begin() as session:
+            if draft is not None and args.action == "publish":
+                obj, _ = await practices.publish(session, org, draft, now, content.language)
+                print(obj.uri)
+            elif draft is not None and args.action == "update":
+                obj, _ = await practices.update(
+                    session, org, args.ref, draft, now, content.language
+                )
+                print(f"updated {obj.uri} (version {obj.version})")
+            elif args.action == "delete":
+                obj = await practices.delete(session, org, args.ref, now)
+                print(f"deleted {obj.uri}")
+            else:
+                rows = await practices.listing(session, org)
+                if args.json:
+                    print(
+                        json.dumps([_practice_json(o) for o in rows], ensure_ascii=False, indent=2)
+                    )
+                elif not rows:
+                    print("(no practices)")
+                for obj in [] if args.json else rows:
+                    state = "deleted" if obj.deleted_at else f"v{obj.version}"
+                    print(f"{obj.uri}\t{state}\t{obj.licence}\t{obj.title}")
+        return 0
+
+    return _run(_with_runtime(args, body))
+
+
+def _practice_json(obj: Any) -> dict[str, Any]:
+    return {
+        "id": obj.uri,
+        "title": obj.title,
+        "summary": obj.summary,
+        "themes": obj.themes,
+        "licence": obj.licence,
+        "version": obj.version,
+        "published": obj.published.isoformat(),
+        "updated": obj.updated.isoformat() if obj.updated else None,
+        "deleted": obj.deleted_at.isoformat() if obj.deleted_at else None,
+    }
+
+
+# -- library -----------------------------------------------------------------------
+
+
+def cmd_library(args: argparse.Namespace) -> int:
+    from federation.content import library
+
+    async def body(rt: Any, org: Any) -> int:
+        async with rt.sessions() as session:
+            rows = await library.items(session, kind=args.kind, actor_uri=args.member)
+        if args.theme:
+            rows = [r for r in rows if args.theme in r.themes]
+        if args.licence:
+            rows = [r for r in rows if (r.licence or "").lower() == args.licence.lower()]
+        if args.json:
+            print(
+                json.dumps(
+                    [
+                        {
+                            "id": r.uri,
+                            "kind": r.kind,
+                            "member": r.actor_uri,
+                            "title": r.title,
+                            "themes": r.themes,
+                            "licence": r.licence,
+                            "published": r.published.isoformat() if r.published else None,
+                        }
+                        for r in rows
+                    ],
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
+        elif not rows:
+            print("(the library is empty)")
+        else:
+            for r in [] if args.json else rows:
+                print(f"{r.uri}\t{r.kind}\t{r.licence or '?'}\t{r.title or ''}")
+        return 0
+
+    return _run(_with_runtime(args, body))
+
+
+def cmd_share(args: argparse.Namespace) -> int:
+    from federation.content import sharing
+
+    async def body(rt: Any, org: Any) -> int:
+        async with rt.sessions.begin() as session:
+            await sharing.share(session, org, args.uri, rt.clock.now())
+        print(f"shared {args.uri} with our followers")
+        return 0
+
+    return _run(_with_runtime(args, body))
+
+
+def cmd_adopt(args: argparse.Namespace) -> int:
+    from federation.content import sharing
+
+    language = _settings(args).content.language
+
+    async def body(rt: Any, org: Any) -> int:
+        async with rt.sessions.begin() as session:
+            obj, _ = await sharing.adopt(
+                session,
+                org,
+                args.uri,
+                rt.clock.now(),
+                language,
+                confirm_unknown=args.confirm,
+                licence=args.licence,
+            )
+        print(obj.uri)
+        return 0
+
+    return _run(_with_runtime(args, body))
+
+
 # -- parser ------------------------------------------------------------------------
 
 
@@ -470,6 +610,50 @@ def build_parser() -> argparse.ArgumentParser:
         "--manual-approval",
         choices=["on", "off"],
         help="on: follow requests wait for 'declics approve'",
+    )
+    practice = sub.add_parser(
+        "practice",
+        help="publish, update, delete or list shared practices",
+        description=(
+            "Shared practices are Markdown files with a YAML front matter: title, summary, "
+            "themes (charter commitments 1-7 or words like 'communs'), licence (SPDX id), "
+            "links."
+        ),
+    )
+    practice_sub = practice.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text in (
+        ("publish", "publish a practice from a Markdown file"),
+        ("update", "replace a practice with a new version of its file"),
+        ("delete", "delete a practice (its address is never reused)"),
+        ("list", "list our practices"),
+    ):
+        cmd = practice_sub.add_parser(action, help=text, description=text)
+        cmd.add_argument(
+            "--data-dir", help="instance directory (default: $DECLICS_DATA_DIR, else ./data)"
+        )
+        cmd.add_argument("--actor", help="organisation to act as (when there are several)")
+        cmd.set_defaults(func=cmd_practice)
+        if action in ("update", "delete"):
+            cmd.add_argument("ref", help="the practice's address or its last path part")
+        if action in ("publish", "update"):
+            cmd.add_argument("file", help="Markdown file with a front matter")
+        if action == "list":
+            cmd.add_argument("--json", action="store_true", help="machine-readable output")
+    lib = with_actor(add("library", cmd_library, "list what followed members shared"))
+    lib.add_argument("--kind", choices=["practice", "commitments"], help="only this kind")
+    lib.add_argument("--theme", type=int, help="only practices serving this commitment (1-7)")
+    lib.add_argument("--licence", help="only this licence (SPDX id)")
+    lib.add_argument("--member", help="only items of this member (actor URL)")
+    lib.add_argument("--json", action="store_true", help="machine-readable output")
+    share = with_actor(add("share", cmd_share, "share (boost) a library practice"))
+    share.add_argument("uri", help="the practice's address")
+    adopt = with_actor(add("adopt", cmd_adopt, "derive our own practice from a library practice"))
+    adopt.add_argument("uri", help="the practice's address")
+    adopt.add_argument(
+        "--licence", help="licence of our version, when the origin's allows a choice"
+    )
+    adopt.add_argument(
+        "--confirm", action="store_true", help="adopt although the origin's licence is unknown"
     )
     post = with_actor(add("post", cmd_post, "publish a public note to followers"))
     post.add_argument("text")

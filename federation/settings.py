@@ -67,6 +67,16 @@ class FetchSettings:
 
 
 @dataclass(frozen=True)
+class ContentSettings:
+    # SPDX id of the licence a practice gets when its file names none.
+    default_licence: str = "CC-BY-SA-4.0"
+    # Language of what the organisation writes (BCP 47 tag).
+    language: str = "fr"
+    # Shortest notice (days) before a data-policy change takes effect.
+    policy_notice_days: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     server: ServerSettings = field(default_factory=ServerSettings)
@@ -75,6 +85,7 @@ class Settings:
     inbox: InboxSettings = field(default_factory=InboxSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
+    content: ContentSettings = field(default_factory=ContentSettings)
 
     @property
     def database_url(self) -> str:
@@ -90,12 +101,17 @@ _SECTIONS: dict[str, type[Any]] = {
     "inbox": InboxSettings,
     "delivery": DeliverySettings,
     "fetch": FetchSettings,
+    "content": ContentSettings,
 }
 
 
 def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
     return Path(env.get("DECLICS_DATA_DIR", "./data"))
+
+
+# Keys for which 0 means something (no wait, no notice); for all others 0 would stall.
+ZERO_ALLOWED = frozenset({"busy_timeout_ms", "policy_notice_days", "max_redirects"})
 
 
 def _coerce(section: str, key: str, value: Any, expected: Any) -> Any:
@@ -107,13 +123,13 @@ def _coerce(section: str, key: str, value: Any, expected: Any) -> Any:
             return True
         if isinstance(value, str) and value.lower() in {"0", "false", "no", "off"}:
             return False
-    elif kind is int and not isinstance(value, bool):
+    elif kind is int and not isinstance(value, bool | float):
         try:
             number = int(value)
         except (TypeError, ValueError):
             pass
         else:
-            if number >= 0:
+            if number >= (0 if key in ZERO_ALLOWED else 1):
                 return number
     elif kind is float and not isinstance(value, bool):
         try:
@@ -121,8 +137,16 @@ def _coerce(section: str, key: str, value: Any, expected: Any) -> Any:
         except (TypeError, ValueError):
             pass
         else:
-            if real >= 0:
+            # Zero or infinite sizes and delays would stall or crash the workers.
+            if 0 < real < float("inf"):
                 return real
+    elif kind is str and isinstance(value, str):
+        return value
+    if kind in (int, float):
+        least = "0 or more" if key in ZERO_ALLOWED else "more than 0"
+        raise CommandError(
+            f"configuration: [{section}] {key} must be a {kind.__name__}, {least}, got {value!r}"
+        )
     elif kind is str and isinstance(value, str):
         return value
     raise CommandError(f"configuration: [{section}] {key} must be a {kind.__name__}, got {value!r}")

@@ -9,14 +9,30 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.delivery import queue
+from federation.store.engine import dialect_name
 from federation.store.models import RemoteHost
 
 
 async def _get(session: AsyncSession, host: str) -> RemoteHost | None:
     return await session.get(RemoteHost, host)
+
+
+async def _get_or_create(session: AsyncSession, host: str) -> RemoteHost:
+    """The host's row, created if needed; safe when another worker creates it at once."""
+    row = await _get(session, host)
+    if row is not None:
+        return row
+    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    await session.execute(insert(RemoteHost).values(host=host).on_conflict_do_nothing())
+    row = await session.get(RemoteHost, host, populate_existing=True)
+    if row is None:  # pragma: no cover - the insert or the other worker made it
+        raise LookupError(host)
+    return row
 
 
 async def is_parked(session: AsyncSession, host: str) -> bool:
@@ -25,10 +41,7 @@ async def is_parked(session: AsyncSession, host: str) -> bool:
 
 
 async def record_success(session: AsyncSession, host: str, now: datetime) -> None:
-    row = await _get(session, host)
-    if row is None:
-        session.add(RemoteHost(host=host, last_success_at=now))
-        return
+    row = await _get_or_create(session, host)
     row.last_success_at = now
     row.failing_since = None
     if row.parked_at is not None:
@@ -40,11 +53,7 @@ async def record_failure(
     session: AsyncSession, host: str, now: datetime, park_after: timedelta
 ) -> bool:
     """Note a failed delivery; returns True when the host has just been parked."""
-    row = await _get(session, host)
-    if row is None:
-        row = RemoteHost(host=host, failing_since=now, last_failure_at=now)
-        session.add(row)
-        return False
+    row = await _get_or_create(session, host)
     row.last_failure_at = now
     if row.failing_since is None:
         row.failing_since = now
@@ -77,8 +86,5 @@ async def signature_schemes(session: AsyncSession) -> dict[str, str]:
 
 
 async def remember_scheme(session: AsyncSession, host: str, scheme: str) -> None:
-    row = await _get(session, host)
-    if row is None:
-        session.add(RemoteHost(host=host, signature_scheme=scheme))
-    else:
-        row.signature_scheme = scheme
+    row = await _get_or_create(session, host)
+    row.signature_scheme = scheme

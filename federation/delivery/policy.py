@@ -70,7 +70,7 @@ def classify(
     retry_after: str | None = None,
     permanent_error: bool = False,
 ) -> Outcome:
-    """Decide what a delivery attempt means. `attempts` counts this attempt."""
+    """Decide what a delivery attempt means; `attempts` is the count before this one."""
     if status is not None and 200 <= status < 300:
         return Outcome(DeliveryState.DELIVERED, None, "")
     reason = error if status is None else describe_status(status, host)

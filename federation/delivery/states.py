@@ -6,7 +6,7 @@ pending ──claim──> sending ──2xx──> delivered
    │  │               ├──4xx────────> failed
    │  │               ├──410────────> gone
    │  └─host parked─> parked <──────┘ (host failing for days)
-   └──── lease expired (sending), host revived (parked), operator retry (failed, dead)
+   └──── lease expired (sending), host revived (parked), operator retry (failed, dead, gone)
 """
 
 from __future__ import annotations

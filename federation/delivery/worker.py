@@ -78,7 +78,7 @@ class DeliveryWorker:
             await asyncio.gather(*self._inflight, return_exceptions=True)
 
     async def run_once(self) -> int:
-        """Claim and deliver everything due now, once (tests and `declics deliver`)."""
+        """Claim and deliver everything due now, once (tests and benchmarks)."""
         total = 0
         while True:
             claimed = await self._claim(self.rt.settings.delivery.batch_size)

@@ -7,12 +7,14 @@ A handler returns a short outcome ("processed: …" or "ignored: …"); it raise
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select
 
 from federation.actors import follows, local, remote
+from federation.content import backfill, library
 from federation.outbox import follow as follow_use_cases
 from federation.runtime import Runtime
 from federation.store.models import Interaction, LocalActor, LocalObject, RemoteActor
@@ -21,6 +23,7 @@ from federation.vocab.normalize import (
     Activity,
     ProtocolError,
     first_text,
+    host_of,
     id_of,
     parse_activity,
     parse_object,
@@ -140,6 +143,12 @@ async def _answer_to_our_follow(ctx: Context, activity: Activity, accepted: bool
             row.accepted_at = now
         else:
             row.state = follows.REJECTED
+        outbox = sender.document.get("outbox")
+        sender_uri = sender.uri
+    if accepted and isinstance(outbox, str):
+        # What the member shared before we followed it fills our library now.
+        count = await backfill.backfill(ctx.rt, sender_uri, outbox, ctx.signer)
+        return f"processed: follow accepted, {count} items backfilled"
     return f"processed: follow {'accepted' if accepted else 'rejected'}"
 
 
@@ -160,6 +169,9 @@ async def on_update(ctx: Context, activity: Activity) -> str:
             raise Retry(err.reason) from err
         return "processed: actor refreshed"
     if activity.object is not None and activity.object_id:
+        stored = await _to_library(ctx, activity, activity.object)
+        if stored is not None:
+            return stored
         return await _record_reply(ctx, activity, activity.object, update=True)
     return "ignored: update of something we do not keep"
 
@@ -173,6 +185,10 @@ async def on_delete(ctx: Context, activity: Activity) -> str:
                 return "ignored: unknown actor deleted"
             await follows.forget_actor(session, actor, now)
             return "processed: actor deleted"
+        if activity.object_id and await library.remove(
+            session, activity.actor, activity.object_id, now
+        ):
+            return "processed: library item deleted"
         result = await session.execute(
             delete(Interaction).where(
                 Interaction.reply_uri == activity.object_id,
@@ -235,9 +251,30 @@ async def on_like(ctx: Context, activity: Activity) -> str:
 
 async def on_announce(ctx: Context, activity: Activity) -> str:
     obj = await _our_object(ctx, activity.object_id)
-    if obj is None:
+    if obj is not None:
+        return await _record(ctx, activity, "announce", obj)
+    if activity.object_id is None:
+        return "ignored: boost of nothing"
+    async with ctx.rt.sessions() as session:
+        followed = await library.is_followed(session, activity.actor)
+    if not followed:
         return "ignored: boost of something that is not ours"
-    return await _record(ctx, activity, "announce", obj)
+    # A member shares another's practice: take it from its origin, never from the
+    # message, so that no one can put words in the author's mouth.
+    try:
+        document = await ctx.rt.client.get_json(activity.object_id, signer=ctx.signer)
+    except FetchError as err:
+        raise Retry(f"cannot fetch shared object: {err.reason}") from err
+    if document.get("id") != activity.object_id:
+        return "ignored: shared object's id differs from its address"
+    author = id_of(document.get("attributedTo"))
+    if author is None or host_of(author) != host_of(activity.object_id):
+        return "ignored: shared object has no author on its own server"
+    async with ctx.rt.sessions.begin() as session:
+        item = await library.store(session, author, document, ctx.rt.clock.now())
+    if item is None:
+        return "ignored: shared object is not library material"
+    return f"processed: shared {item.kind} stored in the library"
 
 
 async def _record_reply(
@@ -268,10 +305,43 @@ async def _record_reply(
     return await _record(ctx, activity, "reply", obj, note.id, content)
 
 
+async def _to_library(ctx: Context, activity: Activity, document: Mapping[str, Any]) -> str | None:
+    """Store a member's practice or commitments if we follow it; None if not library material."""
+    if library.kind_of(document) is None:
+        return None
+    async with ctx.rt.sessions.begin() as session:
+        if not await library.is_followed(session, activity.actor):
+            return "ignored: library material from an actor we do not follow"
+        item = await library.store(session, activity.actor, document, ctx.rt.clock.now())
+    if item is None:
+        return "ignored: unusable library item"
+    return f"processed: {item.kind} stored in the library"
+
+
 async def on_create(ctx: Context, activity: Activity) -> str:
     if activity.object is None:
         return "ignored: create without an embedded object"
+    adopted = await _record_adoption(ctx, activity, activity.object)
+    stored = await _to_library(ctx, activity, activity.object)
+    if stored is not None:
+        return stored if adopted is None else f"{adopted}; {stored}"
+    if adopted is not None:
+        return adopted
     return await _record_reply(ctx, activity, activity.object)
+
+
+async def _record_adoption(
+    ctx: Context, activity: Activity, document: Mapping[str, Any]
+) -> str | None:
+    """A member derived a practice from one of ours: show who adopted it."""
+    origin = await _our_object(ctx, id_of(document.get("derivedFrom")))
+    derived = id_of(document.get("id"))
+    if origin is None or derived is None:
+        return None
+    title = document.get("name")
+    return await _record(
+        ctx, activity, "adoption", origin, derived, str(title)[:500] if title else None
+    )
 
 
 HANDLERS: dict[str, Handler] = {

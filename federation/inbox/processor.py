@@ -24,7 +24,6 @@ from federation.vocab.normalize import ProtocolError, parse_activity
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=5)
 
 
 class InboxProcessor:
@@ -44,6 +43,7 @@ class InboxProcessor:
 
     async def _claim(self, limit: int = 32) -> list[tuple[int, int | None, dict[str, object]]]:
         now = self.rt.clock.now()
+        lease = timedelta(seconds=self.rt.settings.delivery.lease_seconds)
         async with self.rt.sessions.begin() as session:
             due = (
                 select(InboxItem.id)
@@ -61,7 +61,7 @@ class InboxProcessor:
             result = await session.execute(
                 update(InboxItem)
                 .where(InboxItem.id.in_(due.scalar_subquery()))
-                .values(state=InboxState.PROCESSING.value, lease_expires_at=now + LEASE)
+                .values(state=InboxState.PROCESSING.value, lease_expires_at=now + lease)
                 .returning(InboxItem.id, InboxItem.recipient_id, InboxItem.payload)
                 .execution_options(synchronize_session=False)
             )

@@ -110,18 +110,68 @@ class Following(Base):
 
 
 class LocalObject(Base):
-    """An object published by a local actor (a Note for now); deleted ones stay as tombstones."""
+    """Content published by a local actor: one model for notes, practices, commitments…
+
+    `kind` says which; the AS2 document is what is served and federated. Deleted
+    objects stay as tombstones so that their ids are never reused.
+    """
 
     __tablename__ = "local_objects"
+    __table_args__ = (Index("ix_local_objects_actor_kind", "local_actor_id", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     local_actor_id: Mapped[int] = mapped_column(ForeignKey("local_actors.id"), index=True)
     uri: Mapped[str] = mapped_column(URI, unique=True)
     object_type: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32), default="note")
+    title: Mapped[str | None] = mapped_column(String(500))
+    summary: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)  # Markdown as written
+    licence: Mapped[str | None] = mapped_column(String(64))  # SPDX id
+    themes: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    derived_from: Mapped[str | None] = mapped_column(URI)
+    version: Mapped[int] = mapped_column(Integer, default=1)
     document: Mapped[dict[str, Any]]
     published: Mapped[datetime]
     updated: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+
+
+class ObjectVersion(Base):
+    """Every published version of a local object whose history is public."""
+
+    __tablename__ = "object_versions"
+    __table_args__ = (UniqueConstraint("object_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    object_id: Mapped[int] = mapped_column(ForeignKey("local_objects.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class LibraryItem(Base):
+    """Content received from a member we follow (practices, commitments): the library."""
+
+    __tablename__ = "library_items"
+    __table_args__ = (Index("ix_library_items_actor_kind", "actor_uri", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uri: Mapped[str] = mapped_column(URI, unique=True)
+    actor_uri: Mapped[str] = mapped_column(URI)
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str | None] = mapped_column(String(500))
+    summary: Mapped[str | None] = mapped_column(Text)  # sanitized HTML
+    content_html: Mapped[str | None] = mapped_column(Text)  # sanitized HTML
+    source: Mapped[str | None] = mapped_column(Text)
+    licence: Mapped[str | None] = mapped_column(String(64))
+    themes: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    url: Mapped[str | None] = mapped_column(URI)
+    document: Mapped[dict[str, Any]]
+    published: Mapped[datetime | None]
+    updated: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+    received_at: Mapped[datetime]
 
 
 class OutboxActivity(Base):

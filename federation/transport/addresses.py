@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+import socket
 
 
 def is_public_address(address: str) -> bool:
@@ -30,3 +32,19 @@ def is_ip_literal(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.IGNORECASE)
+
+
+def numeric_ipv4(host: str) -> str | None:
+    """The dotted address of a host written as a number ("127.1", "0x7f000001"), if it is one.
+
+    Resolvers accept these shorthand forms, so they must be checked like literals.
+    """
+    if not _NUMERIC_HOST.match(host):
+        return None
+    try:
+        return socket.inet_ntoa(socket.inet_aton(host))
+    except OSError:
+        return None

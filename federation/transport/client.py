@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from federation import __version__, http_signatures
 from federation.clock import Clock
 from federation.settings import Settings
-from federation.transport.addresses import is_ip_literal, is_public_address
+from federation.transport.addresses import is_ip_literal, is_public_address, numeric_ipv4
 from federation.transport.resolver import SafeResolver
 
 SignatureScheme = Literal["cavage", "rfc9421"]
@@ -105,11 +105,13 @@ class FederationClient:
             raise FetchError("plain http is refused outside development mode")
         if parts.username or parts.password:
             raise FetchError("URLs with credentials are refused")
-        host = parts.hostname
+        host = parts.hostname.rstrip(".")
+        numeric = numeric_ipv4(host)
         if not self.dev and (
             host == "localhost"
             or host.endswith(".localhost")
             or (is_ip_literal(host) and not is_public_address(host.strip("[]")))
+            or (numeric is not None and not is_public_address(numeric))
         ):
             raise FetchError(f"{host} is a private or loopback address")
 

@@ -165,11 +165,14 @@ _URL_RE = re.compile(r"https?://[^\s<>\"']+")
 def text_to_html(text: str) -> str:
     """Plain text to the small HTML Mastodon expects: paragraphs, line breaks, links."""
 
+    def link(match: re.Match[str]) -> str:
+        url = match.group(0)
+        # Sentence punctuation after a URL belongs to the sentence, not the link.
+        trimmed = url.rstrip(".,;:!?)")
+        return f'<a href="{trimmed}" rel="nofollow noopener">{trimmed}</a>{url[len(trimmed) :]}'
+
     def linkify(escaped: str) -> str:
-        return _URL_RE.sub(
-            lambda m: f'<a href="{m.group(0)}" rel="nofollow noopener">{m.group(0)}</a>',
-            escaped,
-        )
+        return _URL_RE.sub(link, escaped)
 
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
     return "".join(

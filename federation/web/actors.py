@@ -85,13 +85,13 @@ async def local_object(request: web.Request) -> web.StreamResponse:
                 )
             ).all()
         )
-        replies = list(
+        shown = list(
             (
                 await session.execute(
                     select(Interaction)
                     .where(
                         Interaction.object_uri == uri,
-                        Interaction.kind == "reply",
+                        Interaction.kind.in_(("reply", "adoption")),
                         Interaction.hidden.is_(False),
                     )
                     .order_by(Interaction.created_at)
@@ -107,7 +107,7 @@ async def local_object(request: web.Request) -> web.StreamResponse:
         raise web.HTTPGone(reason="this object was deleted")
     if wants_activity_json(request):
         return activity_json(obj.document)
-    return await pages.object_page(request, owner, obj, counts, replies)
+    return await pages.object_page(request, owner, obj, counts, shown)
 
 
 async def local_activity(request: web.Request) -> web.StreamResponse:

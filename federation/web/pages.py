@@ -65,7 +65,7 @@ async def object_page(
     owner: LocalActor,
     obj: LocalObject,
     counts: Mapping[str, int],
-    replies: Sequence[Interaction],
+    interactions: Sequence[Interaction],
 ) -> web.Response:
     return render(
         request,
@@ -74,5 +74,6 @@ async def object_page(
         urls=local.urls_of(owner),
         obj=obj,
         counts=counts,
-        replies=replies,
+        replies=[i for i in interactions if i.kind == "reply"],
+        adoptions=[i for i in interactions if i.kind == "adoption"],
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from federation.web import actors, inbox, pages, wellknown
+from federation.web import actors, content, inbox, pages, wellknown
 
 
 def add_routes(app: web.Application) -> None:
@@ -27,6 +27,10 @@ def add_routes(app: web.Application) -> None:
             ),
             web.post("/users/{username}/inbox", inbox.personal),
             web.get("/objects/{id}", actors.local_object),
+            web.get("/practices/{slug}", actors.local_object),
+            web.get("/charter", content.charter_current),
+            web.get("/charter/{version}", content.charter_version),
+            web.get("/ns", content.vocabulary),
             web.get("/activities/{id}", actors.local_activity),
             web.static("/static", pages.TEMPLATE_DIR.with_name("static")),
         ]

@@ -123,14 +123,11 @@ async def nodeinfo(request: web.Request) -> web.Response:
             )
         ).scalar_one()
     software: dict[str, str] = {"name": SOFTWARE_NAME, "version": __version__}
-    if version == "2.1":
-        software["repository"] = "https://declics.coop/source"
-        software["homepage"] = "https://declics.coop"
     document = {
         "version": version,
         "software": software,
         "protocols": ["activitypub"],
-        "services": {"inbound": [], "outbound": ["atom1.0"]},
+        "services": {"inbound": [], "outbound": []},
         "openRegistrations": False,
         "usage": {
             "users": {

@@ -1,0 +1,1 @@
+"""What members publish: practices, commitments, and the pieces they share."""

@@ -1,0 +1,51 @@
+"""The Déclics extension vocabulary: one namespace IRI and one JSON-LD context.
+
+AS2 has no words for charters, commitments, progress, themes or licences; these
+terms say them. Mastodon ignores what it does not know, so every object still
+shows sensibly there (title, summary, link); Déclics peers read the extension.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from federation.vocab.constants import AS_CONTEXT
+
+NAMESPACE = "https://declics.coop/ns#"
+CONTEXT_URL = "https://declics.coop/ns"
+
+# Term definitions; inlined in every document so no fetch of CONTEXT_URL is needed.
+TERMS: dict[str, Any] = {
+    "declics": NAMESPACE,
+    "schema": "http://schema.org#",
+    "Charter": "declics:Charter",
+    "charter": {"@id": "declics:charter", "@type": "@id"},
+    "charterVersion": "declics:charterVersion",
+    "charterHash": "declics:charterHash",
+    "signedOn": {"@id": "declics:signedOn", "@type": "schema:Date"},
+    "commitments": {"@id": "declics:commitments", "@container": "@list"},
+    "commitment": "declics:commitment",
+    "number": "declics:number",
+    "statement": "declics:statement",
+    "progress": "declics:progress",
+    "actions": "declics:actions",
+    "evidence": {"@id": "declics:evidence", "@type": "@id", "@container": "@set"},
+    "themes": {"@id": "declics:themes", "@container": "@set"},
+    "licence": "declics:licence",
+    "spdx": "declics:spdx",
+    "derivedFrom": {"@id": "declics:derivedFrom", "@type": "@id"},
+    "directory": {"@id": "declics:directory", "@type": "@id"},
+    "versions": {"@id": "declics:versions", "@type": "@id"},
+    "points": {"@id": "declics:points", "@container": "@list"},
+    "kind": "declics:kind",
+}
+
+
+def context(*extra: Any) -> list[Any]:
+    """The @context of a document carrying extension terms."""
+    return [AS_CONTEXT, *extra, TERMS]
+
+
+def context_document() -> dict[str, Any]:
+    """What CONTEXT_URL (and every server's /ns) serves."""
+    return {"@context": TERMS}
