@@ -12,6 +12,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from federation import __version__
 from federation.errors import CommandError, FederationError
@@ -50,7 +51,12 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise CommandError("--name must not be empty")
     data_dir.mkdir(parents=True, exist_ok=True)
     config = data_dir / CONFIG_NAME
-    config.write_text(render_config(dev=args.dev, port=args.port), encoding="utf-8")
+    port = args.port
+    if port is None:
+        # Without a proxy in front (development), serve where the base URL points.
+        explicit = urlsplit(base_url).port
+        port = explicit if explicit is not None and args.dev else 8000
+    config.write_text(render_config(dev=args.dev, port=port), encoding="utf-8")
     try:
         settings = load_settings(data_dir)
         migrate.upgrade(settings)
@@ -330,6 +336,7 @@ def cmd_reject(args: argparse.Namespace) -> int:
 
 def cmd_profile(args: argparse.Namespace) -> int:
     from federation.actors import local
+    from federation.content import licences
     from federation.outbox import profile
 
     changes: dict[str, Any] = {}
@@ -348,13 +355,15 @@ def cmd_profile(args: argparse.Namespace) -> int:
     if args.manual_approval is not None:
         changes["manually_approves_followers"] = args.manual_approval == "on"
 
+    licence_name = licences.display_name(_settings(args).content.default_licence)
+
     async def body(rt: Any, org: Any) -> int:
         if changes:
             async with rt.sessions.begin() as session:
                 current = await local.by_id(session, org.id)
-                await profile.update(session, current, changes, rt.clock.now())
+                await profile.update(session, current, changes, rt.clock.now(), licence_name)
             org = current
-        print(json.dumps(local.document_of(org), ensure_ascii=False, indent=2))
+        print(json.dumps(local.document_of(org, licence_name), ensure_ascii=False, indent=2))
         return 0
 
     return _run(_with_runtime(args, body))
@@ -454,6 +463,50 @@ def _practice_json(obj: Any) -> dict[str, Any]:
         "updated": obj.updated.isoformat() if obj.updated else None,
         "deleted": obj.deleted_at.isoformat() if obj.deleted_at else None,
     }
+
+
+# -- commitments -------------------------------------------------------------------
+
+
+def cmd_commitments(args: argparse.Namespace) -> int:
+    from federation.actors import local
+    from federation.content import commitments, licences
+    from federation.outbox import profile
+
+    settings = _settings(args)
+    draft = commitments.parse_file(_read_text(args.file)) if args.action == "publish" else None
+    licence_name = licences.display_name(settings.content.default_licence)
+
+    async def body(rt: Any, org: Any) -> int:
+        now = rt.clock.now()
+        async with rt.sessions.begin() as session:
+            actor = await local.by_id(session, org.id)
+            if actor is None:
+                raise CommandError("the organisation vanished")
+            if draft is None:
+                obj = await commitments.current(session, actor)
+                if obj is None:
+                    print("(no commitments published yet)")
+                    return 0
+                for version, said in await commitments.history(session, obj):
+                    print(f"version {version.version} — {version.created_at:%d/%m/%Y %H:%M}")
+                    for line in said:
+                        print(f"  {line}")
+                return 0
+            first_time = actor.charter_signed_on is None
+            obj, sent = await commitments.publish(
+                session, actor, draft, now, settings.content.language
+            )
+            if first_time or actor.charter_signed_on != draft.signed_on.isoformat():
+                # The profile now shows the adhesion: tell followers.
+                await profile.update(session, actor, {}, now, licence_name)
+        if sent is None:
+            print(f"{obj.uri} unchanged (version {obj.version})")
+        else:
+            print(f"{obj.uri} published (version {obj.version})")
+        return 0
+
+    return _run(_with_runtime(args, body))
 
 
 # -- library -----------------------------------------------------------------------
@@ -561,7 +614,11 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--username", required=True, help="the handle's user part, e.g. collectif")
     init.add_argument("--name", required=True, help="the organisation's display name")
     init.add_argument("--summary", default="", help="a short presentation (HTML allowed)")
-    init.add_argument("--port", type=int, default=8000, help="port `serve` listens on")
+    init.add_argument(
+        "--port",
+        type=int,
+        help="port `serve` listens on (default: the base URL's port with --dev, else 8000)",
+    )
     init.add_argument(
         "--manual-approval",
         action="store_true",
@@ -639,6 +696,29 @@ def build_parser() -> argparse.ArgumentParser:
             cmd.add_argument("file", help="Markdown file with a front matter")
         if action == "list":
             cmd.add_argument("--json", action="store_true", help="machine-readable output")
+    commit = sub.add_parser(
+        "commitments",
+        help="publish our commitments to the charter, or show their history",
+        description=(
+            "The commitments file is TOML: charter_version, signed_on, and one "
+            "[[commitments]] table per commitment with number, progress (to-start, "
+            "in-progress, achieved), statement (Markdown), actions and evidence (links). "
+            "See config/commitments.example.toml."
+        ),
+    )
+    commit_sub = commit.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text in (
+        ("publish", "publish the commitments file (an Update when they changed)"),
+        ("history", "show every published version and what it changed"),
+    ):
+        cmd = commit_sub.add_parser(action, help=text, description=text)
+        cmd.add_argument(
+            "--data-dir", help="instance directory (default: $DECLICS_DATA_DIR, else ./data)"
+        )
+        cmd.add_argument("--actor", help="organisation to act as (when there are several)")
+        cmd.set_defaults(func=cmd_commitments)
+        if action == "publish":
+            cmd.add_argument("file", help="commitments TOML file")
     lib = with_actor(add("library", cmd_library, "list what followed members shared"))
     lib.add_argument("--kind", choices=["practice", "commitments"], help="only this kind")
     lib.add_argument("--theme", type=int, help="only practices serving this commitment (1-7)")
@@ -691,3 +771,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: not an error of ours.
+        sys.stderr.close()
+        return 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation import keypairs
+from federation import charter, keypairs
+from federation.charter.document import charter_url
 from federation.errors import CommandError
 from federation.store.models import LocalActor
 from federation.transport.client import Signer
@@ -79,8 +80,41 @@ def signer_of(actor: LocalActor) -> Signer:
     )
 
 
-def document_of(actor: LocalActor) -> dict[str, Any]:
+def _adhesion(
+    actor: LocalActor, licence_name: str | None
+) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """Profile fields Mastodon shows, and the extension terms members read."""
+    fields: list[tuple[str, str]] = []
+    extension: dict[str, Any] = {}
+    if actor.charter_version and actor.charter_signed_on:
+        text = charter.load(actor.charter_version)
+        signed = date.fromisoformat(actor.charter_signed_on)
+        commitments = f"{actor.base_url}/commitments"
+        fields.append(
+            (
+                "Charte Nos Déclics",
+                f"signée le {signed.strftime('%d/%m/%Y')} — "
+                f'<a href="{commitments}" rel="nofollow noopener">nos engagements</a>',
+            )
+        )
+        extension = {
+            "charter": charter_url(actor.base_url, text.version),
+            "charterVersion": text.version,
+            "charterHash": f"sha256:{text.sha256}",
+            "signedOn": actor.charter_signed_on,
+            "commitmentStatements": commitments,
+        }
+    if licence_name:
+        fields.append(("Licence des contenus partagés", licence_name))
+    return fields, extension
+
+
+def document_of(actor: LocalActor, licence_name: str | None = None) -> dict[str, Any]:
+    """The actor document; `licence_name` is the install's default licence for practices."""
     signer = signer_of(actor)
+    adhesion_fields, extension = (
+        _adhesion(actor, licence_name) if actor.actor_type != APPLICATION else ([], {})
+    )
     profile = ActorProfile(
         urls=urls_of(actor),
         actor_type=actor.actor_type,
@@ -93,7 +127,8 @@ def document_of(actor: LocalActor) -> dict[str, Any]:
         published=actor.created_at,
         icon_url=actor.icon_url,
         image_url=actor.image_url,
-        fields=[(f["name"], f["value"]) for f in actor.fields],
+        fields=[*adhesion_fields, *((f["name"], f["value"]) for f in actor.fields)],
+        extension=extension,
     )
     return actor_document(profile)
 

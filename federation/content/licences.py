@@ -81,3 +81,9 @@ def from_document(value: object) -> Licence | None:
     if isinstance(value, str):
         return find(value) or BY_URL.get(value)
     return None
+
+
+def display_name(spdx: str) -> str | None:
+    """The name shown for an install's default licence (profile field)."""
+    found = find(spdx)
+    return found.name if found else None

@@ -34,7 +34,11 @@ def _check(changes: dict[str, Any]) -> None:
 
 
 async def update(
-    session: AsyncSession, actor: LocalActor | None, changes: dict[str, Any], now: datetime
+    session: AsyncSession,
+    actor: LocalActor | None,
+    changes: dict[str, Any],
+    now: datetime,
+    licence_name: str | None = None,
 ) -> None:
     """Apply `changes` and send the new actor document to every follower."""
     if actor is None:
@@ -47,7 +51,7 @@ async def update(
         "Update",
         new_uri(actor, "activities"),
         urls.id,
-        local.document_of(actor),
+        local.document_of(actor, licence_name),
         to=["https://www.w3.org/ns/activitystreams#Public"],
         cc=[urls.followers],
         published=now,

@@ -44,6 +44,9 @@ class LocalActor(Base):
     website: Mapped[str | None] = mapped_column(URI)
     fields: Mapped[list[dict[str, str]]] = mapped_column(JSONType, default=list)
     manually_approves_followers: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Which charter the organisation signed, and when (ISO date); None until stated.
+    charter_version: Mapped[str | None] = mapped_column(String(32))
+    charter_signed_on: Mapped[str | None] = mapped_column(String(10))
     rsa_private_pem: Mapped[str] = mapped_column(Text)
     ed25519_private_pem: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from federation.vocab import declics
 from federation.vocab.constants import AS_CONTEXT, AS_PUBLIC, SECURITY_CONTEXT
 
 MULTIKEY_CONTEXT_URL = "https://w3id.org/security/multikey/v1"
@@ -107,6 +108,8 @@ class ActorProfile:
     icon_url: str | None = None
     image_url: str | None = None
     fields: Sequence[tuple[str, str]] = ()
+    # Extension terms (charter adhesion…), defined by vocab.declics.TERMS.
+    extension: Mapping[str, Any] | None = None
 
 
 def _image(url: str) -> dict[str, Any]:
@@ -152,6 +155,9 @@ def actor_document(profile: ActorProfile) -> dict[str, Any]:
             for name, value in profile.fields
         ],
     }
+    if profile.extension:
+        doc["@context"] = [*ACTOR_CONTEXT, declics.TERMS]
+        doc.update(profile.extension)
     if profile.icon_url:
         doc["icon"] = _image(profile.icon_url)
     if profile.image_url:

@@ -25,6 +25,7 @@ TERMS: dict[str, Any] = {
     "signedOn": {"@id": "declics:signedOn", "@type": "schema:Date"},
     "commitments": {"@id": "declics:commitments", "@container": "@list"},
     "commitment": "declics:commitment",
+    "commitmentStatements": {"@id": "declics:commitmentStatements", "@type": "@id"},
     "number": "declics:number",
     "statement": "declics:statement",
     "progress": "declics:progress",

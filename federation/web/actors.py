@@ -8,6 +8,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from federation.actors import local
+from federation.content import licences
 from federation.errors import BadRequest, NotFound
 from federation.outbox import collections
 from federation.store.models import Interaction, LocalObject, OutboxActivity
@@ -29,8 +30,12 @@ def _page(request: web.Request) -> int | None:
 async def actor(request: web.Request) -> web.StreamResponse:
     org = await organisation(request, request.match_info["username"])
     if wants_activity_json(request):
-        return activity_json(local.document_of(org))
+        return activity_json(local.document_of(org, _licence(request)))
     return await pages.profile(request, org)
+
+
+def _licence(request: web.Request) -> str | None:
+    return licences.display_name(runtime(request).settings.content.default_licence)
 
 
 async def profile_page(request: web.Request) -> web.StreamResponse:
@@ -40,7 +45,7 @@ async def profile_page(request: web.Request) -> web.StreamResponse:
 async def home(request: web.Request) -> web.StreamResponse:
     org = await organisation(request)
     if wants_activity_json(request):
-        return activity_json(local.document_of(org))
+        return activity_json(local.document_of(org, _licence(request)))
     return await pages.profile(request, org)
 
 

@@ -6,9 +6,12 @@ from aiohttp import web
 
 from federation import charter
 from federation.charter.document import as_document, charter_url
+from federation.content import commitments
 from federation.errors import NotFound
+from federation.outbox import objects
+from federation.store.models import LocalActor, LocalObject
 from federation.vocab import declics
-from federation.web.context import application
+from federation.web.context import application, organisation, runtime
 from federation.web.negotiation import activity_json, json_response, wants_activity_json
 from federation.web.pages import render
 
@@ -34,3 +37,48 @@ async def vocabulary(request: web.Request) -> web.Response:
     response = json_response(declics.context_document(), "application/ld+json")
     response.headers["Cache-Control"] = "max-age=86400"
     return response
+
+
+async def _commitments(request: web.Request) -> tuple[LocalActor, LocalObject]:
+    org = await organisation(request)
+    async with runtime(request).sessions() as session:
+        obj = await commitments.current(session, org)
+    if obj is None:
+        raise NotFound("this organisation has not published its commitments yet")
+    return org, obj
+
+
+async def commitment_versions(request: web.Request) -> web.StreamResponse:
+    """The versions collection: every published version, oldest first."""
+    _org, obj = await _commitments(request)
+    async with runtime(request).sessions() as session:
+        versions = await objects.versions(session, obj)
+    collection_id = f"{obj.uri}/versions"
+    return activity_json(
+        {
+            "@context": declics.context(),
+            "id": collection_id,
+            "type": "OrderedCollection",
+            "totalItems": len(versions),
+            "orderedItems": [f"{collection_id}/{v.version}" for v in versions],
+        }
+    )
+
+
+async def commitment_version(request: web.Request) -> web.StreamResponse:
+    _org, obj = await _commitments(request)
+    number = request.match_info["number"]
+    async with runtime(request).sessions() as session:
+        versions = {str(v.version): v for v in await objects.versions(session, obj)}
+    if number not in versions:
+        raise NotFound("no such version")
+    document = dict(versions[number].document)
+    document["id"] = f"{obj.uri}/versions/{number}"
+    return activity_json(document)
+
+
+async def commitment_history(request: web.Request) -> web.StreamResponse:
+    org, obj = await _commitments(request)
+    async with runtime(request).sessions() as session:
+        entries = await commitments.history(session, obj)
+    return render(request, "history.html", org=org, obj=obj, entries=entries)

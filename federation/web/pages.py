@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 
 import jinja2
@@ -10,6 +11,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from federation.actors import follows, local
+from federation.content.commitments import PROGRESS
 from federation.store.models import Interaction, LocalActor, LocalObject
 from federation.web.context import runtime
 from federation.web.keys import TEMPLATES
@@ -30,6 +32,13 @@ def render(request: web.Request, name: str, **context: object) -> web.Response:
     return web.Response(text=html, content_type="text/html", headers={"Vary": "Accept"})
 
 
+def _french_date(iso_date: object) -> str:
+    try:
+        return date.fromisoformat(str(iso_date)).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(iso_date or "")
+
+
 async def profile(request: web.Request, org: LocalActor) -> web.Response:
     rt = runtime(request)
     async with rt.sessions() as session:
@@ -44,13 +53,19 @@ async def profile(request: web.Request, org: LocalActor) -> web.Response:
                         LocalObject.deleted_at.is_(None),
                     )
                     .order_by(LocalObject.published.desc())
-                    .limit(20)
+                    .limit(60)
                 )
             ).scalars()
         )
+    practices = [n for n in notes if n.kind == "practice"]
+    commitments = next((n for n in notes if n.kind == "commitments"), None)
     return render(
         request,
         "profile.html",
+        practices=practices,
+        commitments=commitments,
+        signed_on=_french_date(commitments.document.get("signedOn") if commitments else None),
+        progress=PROGRESS,
         org=org,
         urls=local.urls_of(org),
         handle=local.handle_of(org),
