@@ -83,7 +83,7 @@ def public_of(key: PrivateKey) -> PublicKey:
     return key.public_key()
 
 
-def _b58encode(data: bytes) -> str:
+def b58encode(data: bytes) -> str:
     number = int.from_bytes(data, "big")
     out = ""
     while number:
@@ -93,12 +93,12 @@ def _b58encode(data: bytes) -> str:
     return "1" * pad + out
 
 
-def _b58decode(text: str) -> bytes:
+def b58decode(text: str) -> bytes:
     number = 0
     for char in text:
         index = _B58.find(char)
         if index < 0:
-            raise KeyFormatError("invalid base58 character")
+            raise KeyFormatError(f"invalid base58 character {char!r}")
         number = number * 58 + index
     raw = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
     pad = len(text) - len(text.lstrip("1"))
@@ -109,15 +109,15 @@ def public_to_multibase(key: PublicKey) -> str:
     """FEP-521a `publicKeyMultibase`: base58btc ('z') of multicodec-prefixed key."""
     if isinstance(key, ed25519.Ed25519PublicKey):
         raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return "z" + _b58encode(_ED25519_PUB + raw)
+        return "z" + b58encode(_ED25519_PUB + raw)
     der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
-    return "z" + _b58encode(_RSA_PUB + der)
+    return "z" + b58encode(_RSA_PUB + der)
 
 
 def public_from_multibase(text: str) -> PublicKey:
     if not text.startswith("z"):
         raise KeyFormatError("only base58btc multibase keys are supported")
-    data = _b58decode(text[1:])
+    data = b58decode(text[1:])
     if data.startswith(_ED25519_PUB) and len(data) == 34:
         return ed25519.Ed25519PublicKey.from_public_bytes(data[2:])
     if data.startswith(_RSA_PUB):

@@ -36,6 +36,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from federation import keypairs
+
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-jcs-2022"
 PROOF_PURPOSE = "assertionMethod"
@@ -51,8 +53,6 @@ _CONTEXTS_WITH_PROOF_TERMS = frozenset(
     }
 )
 
-_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_B58_INDEX = {char: index for index, char in enumerate(_B58)}
 _SIGNATURE_LENGTH = 64
 # 64 bytes never take more than 88 base58 characters; refusing longer values up front
 # keeps the quadratic big-integer decoding away from hostile megabyte-long strings.
@@ -198,31 +198,6 @@ def _number(number: float) -> str:
     return f"{mantissa}e{'+' if n - 1 >= 0 else '-'}{abs(n - 1)}"
 
 
-# --------------------------------------------------------------------- multibase
-
-
-def _b58encode(data: bytes) -> str:
-    number = int.from_bytes(data, "big")
-    out = []
-    while number:
-        number, rem = divmod(number, 58)
-        out.append(_B58[rem])
-    zeros = len(data) - len(data.lstrip(b"\0"))
-    return "1" * zeros + "".join(reversed(out))
-
-
-def _b58decode(text: str) -> bytes:
-    number = 0
-    for char in text:
-        index = _B58_INDEX.get(char)
-        if index is None:
-            raise ValueError(f"invalid base58 character {char!r}")
-        number = number * 58 + index
-    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
-    zeros = len(text) - len(text.lstrip("1"))
-    return b"\0" * zeros + raw
-
-
 # ------------------------------------------------------------------------ helpers
 
 
@@ -305,6 +280,17 @@ def has_proof(document: Mapping[str, object]) -> bool:
     return isinstance(proof, list) and any(isinstance(item, Mapping) for item in proof)
 
 
+def is_supported(document: Mapping[str, object]) -> bool:
+    """Whether the proof verify_proof would check is one we implement (FEP-8b32 says
+    to ignore the others and rely on the HTTP signature)."""
+    proof = _select_proof(document)
+    return (
+        proof is not None
+        and proof.get("type") == PROOF_TYPE
+        and proof.get("cryptosuite") == CRYPTOSUITE
+    )
+
+
 def proof_method(document: Mapping[str, object]) -> str | None:
     """The verificationMethod (key id) of the proof verify_proof would check, if any.
 
@@ -349,7 +335,7 @@ def create_proof(
         secured["@context"] = _with_proof_context(secured["@context"])
         proof["@context"] = copy.deepcopy(secured["@context"])
     signature = private_key.sign(_hash_data(proof, secured))
-    proof["proofValue"] = "z" + _b58encode(signature)
+    proof["proofValue"] = "z" + keypairs.b58encode(signature)
     secured["proof"] = proof
     return secured
 
@@ -400,8 +386,8 @@ def verify_proof(
     if len(proof_value) > _MAX_PROOF_VALUE:
         raise ProofError("proofValue is too long for an Ed25519 signature")
     try:
-        signature = _b58decode(proof_value[1:])
-    except ValueError as err:
+        signature = keypairs.b58decode(proof_value[1:])
+    except keypairs.KeyFormatError as err:
         raise ProofError("proofValue is not valid base58btc") from err
     if len(signature) != _SIGNATURE_LENGTH:
         raise ProofError(f"proofValue decodes to {len(signature)} bytes, not an Ed25519 signature")

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urldefrag
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from federation import http_signatures
+from federation import http_signatures, proofs
 from federation.actors import keys, local
 from federation.delivery import hosts, queue
 from federation.errors import BadRequest, Unauthorized, Unavailable
@@ -104,6 +105,33 @@ async def _verify(
     return parsed, key
 
 
+async def _check_proof(
+    rt: Runtime, document: dict[str, object], activity: Activity, signer: Signer
+) -> None:
+    """Verify a FEP-8b32 integrity proof when the activity carries one.
+
+    A proof we cannot use (unknown cryptosuite, no such key) is ignored, as FEP-8b32
+    says; a proof that does not verify means the body was altered: refused.
+    """
+    if not proofs.has_proof(document) or not proofs.is_supported(document):
+        return
+    method = proofs.proof_method(document)
+    if method is None:
+        return
+    if urldefrag(method).url != activity.actor:
+        raise Unauthorized("the integrity proof was made with a key of another actor")
+    try:
+        key = await keys.resolve_key(rt, method, signer)
+    except keys.KeyUnavailable:
+        return
+    if not isinstance(key.public_key, Ed25519PublicKey):
+        return
+    try:
+        proofs.verify_proof(document, key.public_key, now=rt.clock.now())
+    except proofs.ProofError as err:
+        raise Unauthorized(f"integrity proof refused: {err.reason}") from err
+
+
 async def _is_unknown(rt: Runtime, actor_uri: str) -> bool:
     async with rt.sessions() as session:
         found = await session.execute(select(RemoteActor.id).where(RemoteActor.uri == actor_uri))
@@ -140,6 +168,7 @@ async def receive(
         _check_origin(activity)
     except ProtocolError as err:
         raise BadRequest(err.reason) from err
+    await _check_proof(rt, document, activity, signer)
     now = rt.clock.now()
     try:
         async with rt.sessions.begin() as session:

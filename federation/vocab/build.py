@@ -262,7 +262,9 @@ def tombstone(object_id: str, former_type: str, deleted: datetime) -> dict[str, 
         "@context": AS_CONTEXT,
         "id": object_id,
         "type": "Tombstone",
-        "formerType": former_type,
+        # formerType is a link in the AS2 context: a bare "Note" would be read as a
+        # relative IRI, so name the type by its full IRI.
+        "formerType": f"https://www.w3.org/ns/activitystreams#{former_type}",
         "deleted": iso(deleted),
     }
 

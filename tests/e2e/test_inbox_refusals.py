@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from federation import http_signatures
+from federation import http_signatures, proofs
 from federation.store.models import Follower, InboxItem, RemoteActor
 from tests.conftest import InstanceFactory, PeerFactory
 from tests.support.instance import Instance
@@ -252,3 +252,29 @@ async def test_rfc9421_verified_or_refused_for_second_knock(
             "alice", f"{a.actor_id}/inbox", follow_of(peer, a.actor_id)
         )
         assert status == 202, answer
+
+
+async def test_integrity_proof_verified_and_tampering_refused(
+    instances: InstanceFactory, peers: PeerFactory
+) -> None:
+    a = await instances("collectif")
+    peer = await peers(["alice"])
+    url = f"{a.actor_id}/inbox"
+    good = peer.with_proof("alice", follow_of(peer, a.actor_id))
+    status, answer = await peer.send("alice", url, good)
+    assert status == 202, answer
+    # Altered after the proof was made (the HTTP signature is made afterwards, so
+    # only the proof can tell).
+    tampered = peer.with_proof("alice", follow_of(peer, a.actor_id))
+    tampered["object"] = f"{a.base_url}/users/someone-else"
+    status, answer = await peer.send("alice", url, tampered)
+    assert status == 401
+    assert "integrity proof refused" in answer["error"]
+    # A proof made with another actor's key is refused too.
+    foreign = follow_of(peer, a.actor_id)
+    foreign = proofs.create_proof(
+        foreign, peer.ed_key, f"{peer.actor_id('bob')}#ed25519-key", datetime.now(UTC)
+    )
+    status, answer = await peer.send("alice", url, foreign)
+    assert status == 401
+    assert "another actor" in answer["error"]

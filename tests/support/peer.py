@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from federation import http_signatures, keypairs
+from federation import http_signatures, keypairs, proofs
 from tests.support.net import free_port, loopback_ip
 
 MASTODON_CONTEXT: list[Any] = [
@@ -47,6 +47,7 @@ class Peer:
     ip: str
     port: int
     key: Any = field(default_factory=keypairs.generate_rsa)
+    ed_key: Any = field(default_factory=keypairs.generate_ed25519)
     users: set[str] = field(default_factory=set)
     shared_inbox: bool = True
     received: list[Received] = field(default_factory=list)
@@ -92,6 +93,14 @@ class Peer:
                 "publicKeyPem": keypairs.public_to_pem(self.key.public_key()),
             },
         }
+        doc["assertionMethod"] = [
+            {
+                "id": f"{actor_id}#ed25519-key",
+                "type": "Multikey",
+                "controller": actor_id,
+                "publicKeyMultibase": keypairs.public_to_multibase(self.ed_key.public_key()),
+            }
+        ]
         if self.shared_inbox:
             doc["endpoints"] = {"sharedInbox": f"{self.base}/inbox"}
         return doc
@@ -206,6 +215,11 @@ class Peer:
     ) -> tuple[int, dict[str, Any]]:
         async with self.session.post(url, data=body, headers=headers) as response:
             return response.status, await response.json(content_type=None)
+
+    def with_proof(self, name: str, activity: dict[str, Any]) -> dict[str, Any]:
+        """The activity with a FEP-8b32 eddsa-jcs-2022 proof by `name`'s Ed25519 key."""
+        method = f"{self.actor_id(name)}#ed25519-key"
+        return proofs.create_proof(activity, self.ed_key, method, datetime.now(UTC))
 
     async def send(
         self, name: str, url: str, activity: dict[str, Any], scheme: str = "cavage"

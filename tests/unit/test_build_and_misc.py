@@ -302,9 +302,9 @@ def test_bad_multibase_is_refused(text: str) -> None:
 
 def test_base58_keeps_leading_zero_bytes() -> None:
     data = b"\0\0\x01\x02\xff"
-    encoded = keypairs._b58encode(data)
+    encoded = keypairs.b58encode(data)
     assert encoded.startswith("11")
-    assert keypairs._b58decode(encoded) == data
+    assert keypairs.b58decode(encoded) == data
 
 
 @pytest.mark.parametrize(

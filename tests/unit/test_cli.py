@@ -281,8 +281,10 @@ def test_profile_shows_and_changes_the_actor(
     doc = json.loads(out)
     assert doc["id"] == f"{BASE_URL}/users/collectif"
     assert doc["name"] == "X"
+    # The install's licence comes first, then the organisation's own fields.
     assert doc["attachment"] == [
-        {"type": "PropertyValue", "name": "Site", "value": "https://x.example"}
+        {"type": "PropertyValue", "name": "Licence des contenus partagés", "value": "CC BY-SA 4.0"},
+        {"type": "PropertyValue", "name": "Site", "value": "https://x.example"},
     ]
 
     # The change is stored; showing the profile changes nothing.

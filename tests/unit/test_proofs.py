@@ -779,3 +779,22 @@ def test_absurdly_deep_document_is_a_proof_error(
         deep = [deep]
     with pytest.raises(ProofError, match="not canonicalisable"):
         verify_proof({**signed, "deep": deep}, key.public_key())
+
+
+def test_is_supported_only_for_eddsa_jcs_2022() -> None:
+    from federation.proofs import is_supported
+
+    other = {
+        "id": "https://a.example/x",
+        "proof": {
+            "type": "DataIntegrityProof",
+            "cryptosuite": "mldsa44-jcs-2024",
+            "verificationMethod": "https://a.example/u#k",
+            "proofPurpose": "assertionMethod",
+            "proofValue": "zabc",
+        },
+    }
+    assert not is_supported(other)
+    assert not is_supported({"id": "https://a.example/x"})
+    other["proof"]["cryptosuite"] = "eddsa-jcs-2022"  # type: ignore[index]
+    assert is_supported(other)
