@@ -11,6 +11,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from aiohttp import web
 from sqlalchemy import select
 
@@ -23,6 +24,8 @@ from federation.outbox import objects, profile, publish
 from federation.store.models import InboxItem, LocalActor
 from tests.conftest import InstanceFactory
 from tests.interop.conftest import FedifyPeer, FedifyPeerFactory
+
+pytestmark = pytest.mark.interop
 from tests.support.instance import Instance
 
 FAST = {"poll_interval_seconds": 0.05}
