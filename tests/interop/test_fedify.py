@@ -24,9 +24,9 @@ from federation.outbox import objects, profile, publish
 from federation.store.models import InboxItem, LocalActor
 from tests.conftest import InstanceFactory
 from tests.interop.conftest import FedifyPeer, FedifyPeerFactory
+from tests.support.instance import Instance
 
 pytestmark = pytest.mark.interop
-from tests.support.instance import Instance
 
 FAST = {"poll_interval_seconds": 0.05}
 FINISHED = {InboxState.PROCESSED.value, InboxState.IGNORED.value}
