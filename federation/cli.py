@@ -596,8 +596,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"declics {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, func: Command, help_text: str) -> argparse.ArgumentParser:
-        cmd = sub.add_parser(name, help=help_text, description=help_text)
+    def add(
+        name: str,
+        func: Command,
+        help_text: str,
+        parent: argparse._SubParsersAction[argparse.ArgumentParser] = sub,
+    ) -> argparse.ArgumentParser:
+        cmd = parent.add_parser(name, help=help_text, description=help_text)
         cmd.add_argument(
             "--data-dir",
             help="instance directory (default: $DECLICS_DATA_DIR, else ./data)",
@@ -684,12 +689,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("delete", "delete a practice (its address is never reused)"),
         ("list", "list our practices"),
     ):
-        cmd = practice_sub.add_parser(action, help=text, description=text)
-        cmd.add_argument(
-            "--data-dir", help="instance directory (default: $DECLICS_DATA_DIR, else ./data)"
-        )
-        cmd.add_argument("--actor", help="organisation to act as (when there are several)")
-        cmd.set_defaults(func=cmd_practice)
+        cmd = with_actor(add(action, cmd_practice, text, practice_sub))
         if action in ("update", "delete"):
             cmd.add_argument("ref", help="the practice's address or its last path part")
         if action in ("publish", "update"):
@@ -711,12 +711,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("publish", "publish the commitments file (an Update when they changed)"),
         ("history", "show every published version and what it changed"),
     ):
-        cmd = commit_sub.add_parser(action, help=text, description=text)
-        cmd.add_argument(
-            "--data-dir", help="instance directory (default: $DECLICS_DATA_DIR, else ./data)"
-        )
-        cmd.add_argument("--actor", help="organisation to act as (when there are several)")
-        cmd.set_defaults(func=cmd_commitments)
+        cmd = with_actor(add(action, cmd_commitments, text, commit_sub))
         if action == "publish":
             cmd.add_argument("file", help="commitments TOML file")
     lib = with_actor(add("library", cmd_library, "list what followed members shared"))

@@ -55,13 +55,20 @@ async def remove_follower(session: AsyncSession, local_id: int, remote_id: int) 
 
 
 async def followers(
-    session: AsyncSession, local_id: int, state: str = ACCEPTED
+    session: AsyncSession,
+    local_id: int,
+    state: str = ACCEPTED,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[tuple[Follower, RemoteActor]]:
     rows = await session.execute(
         select(Follower, RemoteActor)
         .join(RemoteActor, RemoteActor.id == Follower.remote_actor_id)
         .where(Follower.local_actor_id == local_id, Follower.state == state)
         .order_by(Follower.id)
+        .offset(offset)
+        .limit(limit)
     )
     return [(f, a) for f, a in rows.all()]
 
@@ -110,13 +117,20 @@ async def following_by_follow_uri(session: AsyncSession, uri: str) -> Following 
 
 
 async def followings(
-    session: AsyncSession, local_id: int, states: tuple[str, ...] = (ACCEPTED,)
+    session: AsyncSession,
+    local_id: int,
+    states: tuple[str, ...] = (ACCEPTED,),
+    *,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[tuple[Following, RemoteActor]]:
     rows = await session.execute(
         select(Following, RemoteActor)
         .join(RemoteActor, RemoteActor.id == Following.remote_actor_id)
         .where(Following.local_actor_id == local_id, Following.state.in_(states))
         .order_by(Following.id)
+        .offset(offset)
+        .limit(limit)
     )
     return [(f, a) for f, a in rows.all()]
 

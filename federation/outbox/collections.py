@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -55,27 +56,35 @@ async def outbox(session: AsyncSession, actor: LocalActor, page: int | None) -> 
     )
 
 
-async def followers(session: AsyncSession, actor: LocalActor, page: int | None) -> dict[str, Any]:
-    collection_id = local.urls_of(actor).followers
-    total = await follows.count_followers(session, actor.id)
+async def _actor_list(
+    collection_id: str,
+    total: int,
+    page: int | None,
+    page_of: Callable[[int, int], Awaitable[list[str]]],
+) -> dict[str, Any]:
+    """A collection of actor ids, or one page of it read with `page_of(offset, limit)`."""
     if page is None:
         return _collection(collection_id, total)
-    rows = await follows.followers(session, actor.id)
-    uris = [a.uri for _f, a in rows][(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    uris = await page_of((page - 1) * PAGE_SIZE, PAGE_SIZE)
     next_page, prev_page = _page_links(collection_id, page, total)
     return build.ordered_page(
         f"{collection_id}?page={page}", collection_id, uris, next_page, prev_page, total
     )
+
+
+async def followers(session: AsyncSession, actor: LocalActor, page: int | None) -> dict[str, Any]:
+    async def page_of(offset: int, limit: int) -> list[str]:
+        rows = await follows.followers(session, actor.id, offset=offset, limit=limit)
+        return [remote.uri for _row, remote in rows]
+
+    total = await follows.count_followers(session, actor.id)
+    return await _actor_list(local.urls_of(actor).followers, total, page, page_of)
 
 
 async def following(session: AsyncSession, actor: LocalActor, page: int | None) -> dict[str, Any]:
-    collection_id = local.urls_of(actor).following
+    async def page_of(offset: int, limit: int) -> list[str]:
+        rows = await follows.followings(session, actor.id, offset=offset, limit=limit)
+        return [remote.uri for _row, remote in rows]
+
     total = await follows.count_followings(session, actor.id)
-    if page is None:
-        return _collection(collection_id, total)
-    rows = await follows.followings(session, actor.id)
-    uris = [a.uri for _f, a in rows][(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    next_page, prev_page = _page_links(collection_id, page, total)
-    return build.ordered_page(
-        f"{collection_id}?page={page}", collection_id, uris, next_page, prev_page, total
-    )
+    return await _actor_list(local.urls_of(actor).following, total, page, page_of)

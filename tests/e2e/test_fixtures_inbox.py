@@ -8,8 +8,6 @@ never crash the worker, and never send traffic off loopback.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -19,17 +17,9 @@ from federation.inbox.states import InboxState
 from federation.store.models import InboxItem
 from federation.vocab.normalize import ProtocolError, classify
 from tests.conftest import InstanceFactory
+from tests.support.fixtures import fediverse_fixtures
 
-
-def fixtures_dir() -> Path:
-    override = os.environ.get("DECLICS_FIXTURES_DIR")
-    if override:
-        path = Path(override)
-        return path / "fediverse" if (path / "fediverse").is_dir() else path
-    return Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "fediverse"
-
-
-FIXTURES = fixtures_dir()
+FIXTURES = fediverse_fixtures()
 if not FIXTURES.is_dir():
     pytest.skip(f"shared fixtures not found at {FIXTURES}", allow_module_level=True)
 

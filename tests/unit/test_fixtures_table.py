@@ -9,28 +9,16 @@ reason contains facts["reason"].
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
 from federation.vocab import normalize as n
 from federation.vocab.constants import AS_PUBLIC
+from tests.support.fixtures import fediverse_fixtures
 
-
-def _fixtures_dir() -> Path:
-    # DECLICS_FIXTURES_DIR may name either shared/fixtures or its fediverse/.
-    override = os.environ.get("DECLICS_FIXTURES_DIR")
-    if override:
-        base = Path(override)
-        return base / "fediverse" if (base / "fediverse").is_dir() else base
-    # The repository sits beside shared/.
-    return Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "fediverse"
-
-
-FIXTURES = _fixtures_dir()
+FIXTURES = fediverse_fixtures()
 if not FIXTURES.is_dir():
     pytest.skip(
         f"fediverse fixtures not found at {FIXTURES} "
