@@ -372,9 +372,13 @@ def cmd_profile(args: argparse.Namespace) -> int:
 def cmd_post(args: argparse.Namespace) -> int:
     from federation.outbox import publish
 
+    language = _settings(args).content.language
+
     async def body(rt: Any, org: Any) -> int:
         async with rt.sessions.begin() as session:
-            obj, _activity = await publish.post_note(session, org, args.text, rt.clock.now())
+            obj, _activity = await publish.post_note(
+                session, org, args.text, rt.clock.now(), language
+            )
         print(obj.uri)
         return 0
 
@@ -493,11 +497,11 @@ def cmd_commitments(args: argparse.Namespace) -> int:
                     for line in said:
                         print(f"  {line}")
                 return 0
-            first_time = actor.charter_signed_on is None
+            adhesion_before = (actor.charter_version, actor.charter_signed_on)
             obj, sent = await commitments.publish(
                 session, actor, draft, now, settings.content.language
             )
-            if first_time or actor.charter_signed_on != draft.signed_on.isoformat():
+            if adhesion_before != (actor.charter_version, actor.charter_signed_on):
                 # The profile now shows the adhesion: tell followers.
                 await profile.update(session, actor, {}, now, licence_name)
         if sent is None:
@@ -720,8 +724,10 @@ def build_parser() -> argparse.ArgumentParser:
     lib.add_argument("--licence", help="only this licence (SPDX id)")
     lib.add_argument("--member", help="only items of this member (actor URL)")
     lib.add_argument("--json", action="store_true", help="machine-readable output")
-    share = with_actor(add("share", cmd_share, "share (boost) a library practice"))
-    share.add_argument("uri", help="the practice's address")
+    share = with_actor(
+        add("share", cmd_share, "share (boost) a library item (practice or commitments)")
+    )
+    share.add_argument("uri", help="the item's address")
     adopt = with_actor(add("adopt", cmd_adopt, "derive our own practice from a library practice"))
     adopt.add_argument("uri", help="the practice's address")
     adopt.add_argument(

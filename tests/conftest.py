@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -26,10 +28,15 @@ async def instances(tmp_path: Path) -> AsyncIterator[InstanceFactory]:
 
     yield factory
     for instance in made:
-        if instance.runner is not None:
-            await instance.stop()
-        else:
-            await instance.rt.close()
+        try:
+            if instance.runner is not None:
+                await asyncio.wait_for(instance.stop(), 10)
+            else:
+                await instance.rt.close()
+        except TimeoutError:
+            for task in asyncio.all_tasks():
+                task.print_stack(file=sys.stderr)
+            raise
 
 
 @pytest.fixture

@@ -15,6 +15,12 @@ MAX_PAGES = 10
 MAX_ITEMS = 500
 
 
+def _deleted_id(item: object) -> str | None:
+    if isinstance(item, dict) and item.get("type") == "Delete":
+        return id_of(item.get("object"))
+    return None
+
+
 async def _object_of(rt: Runtime, item: object, signer: Signer) -> dict[str, Any] | None:
     if not isinstance(item, dict) or item.get("type") not in ("Create", "Update"):
         return None
@@ -34,6 +40,8 @@ async def backfill(rt: Runtime, actor_uri: str, outbox_url: str, signer: Signer)
     if host_of(outbox_url) != host_of(actor_uri):
         return 0
     stored, seen, pages = 0, 0, 0
+    # Outboxes list the newest first: a Delete seen before its Create wins.
+    deleted: set[str] = set()
     try:
         collection = parse_collection(await rt.client.get_json(outbox_url, signer=signer))
         next_ref: object = collection.first
@@ -41,8 +49,14 @@ async def backfill(rt: Runtime, actor_uri: str, outbox_url: str, signer: Signer)
         while True:
             for item in items:
                 seen += 1
+                gone = _deleted_id(item)
+                if gone is not None:
+                    deleted.add(gone)
+                    continue
                 obj = await _object_of(rt, item, signer)
                 if obj is None or id_of(obj.get("attributedTo")) not in (None, actor_uri):
+                    continue
+                if obj.get("id") in deleted:
                     continue
                 if obj.get("id") and host_of(str(obj["id"])) != host_of(actor_uri):
                     continue

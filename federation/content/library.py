@@ -91,8 +91,8 @@ async def store(
     if row is not None:
         if row.actor_uri != actor_uri:
             return None  # only the author may change it
-        if row.updated and updated and updated < row.updated:
-            return row  # an older version arrived late
+        if row.updated and (updated is None or updated < row.updated):
+            return row  # an older version arrived late (or a backfilled Create)
     else:
         row = LibraryItem(uri=obj.id, actor_uri=actor_uri, received_at=now)
         session.add(row)

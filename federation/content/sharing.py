@@ -83,9 +83,11 @@ def adoption_licence(
         return found
     if origin.no_derivatives:
         raise CommandError(f"{origin.name} forbids derived works: this practice cannot be adopted")
-    if origin.share_alike:
+    if origin.share_alike or not origin.free:
+        # Share-alike must be kept; a non-free licence (NC) binds the derived work too.
         if chosen and licences.find(chosen) != origin:
-            raise CommandError(f"{origin.name} is share-alike: the adoption keeps that licence")
+            why = "is share-alike" if origin.share_alike else "restricts reuse"
+            raise CommandError(f"{origin.name} {why}: the adoption keeps that licence")
         return origin
     if chosen:
         found = licences.find(chosen)

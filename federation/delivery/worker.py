@@ -7,7 +7,6 @@ host (`delivery.per_host_concurrency`). One aiohttp session keeps connections al
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections import OrderedDict
@@ -23,6 +22,7 @@ from federation.delivery.states import DeliveryState
 from federation.runtime import Runtime
 from federation.store.models import LocalActor, OutboxActivity, RemoteActor
 from federation.transport.client import FetchError, PostResult, Signer
+from federation.wakeup import wait_for_work
 
 log = logging.getLogger(__name__)
 S = DeliveryState
@@ -67,11 +67,7 @@ class DeliveryWorker:
                 if free <= 0:
                     await asyncio.wait(set(self._inflight), return_when=asyncio.FIRST_COMPLETED)
                     continue
-                self.rt.delivery_wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self.rt.delivery_wakeup.wait(), settings.poll_interval_seconds
-                    )
+                await wait_for_work(self.rt.delivery_wakeup, settings.poll_interval_seconds)
         finally:
             for task in self._inflight:
                 task.cancel()

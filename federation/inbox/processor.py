@@ -6,8 +6,6 @@ activity to be processed again (handlers are idempotent).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
@@ -21,6 +19,7 @@ from federation.runtime import Runtime
 from federation.store.engine import dialect_name
 from federation.store.models import InboxItem, LocalActor
 from federation.vocab.normalize import ProtocolError, parse_activity
+from federation.wakeup import wait_for_work
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -34,12 +33,9 @@ class InboxProcessor:
         while True:
             if await self.run_once():
                 continue
-            self.rt.inbox_wakeup.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self.rt.inbox_wakeup.wait(),
-                    self.rt.settings.delivery.poll_interval_seconds,
-                )
+            await wait_for_work(
+                self.rt.inbox_wakeup, self.rt.settings.delivery.poll_interval_seconds
+            )
 
     async def _claim(self, limit: int = 32) -> list[tuple[int, int | None, dict[str, object]]]:
         now = self.rt.clock.now()

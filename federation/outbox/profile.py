@@ -47,14 +47,15 @@ async def update(
     for key, value in changes.items():
         setattr(actor, key, value)
     urls = local.urls_of(actor)
+    actor_document = local.document_of(actor, licence_name)
     document = build.activity(
         "Update",
         new_uri(actor, "activities"),
         urls.id,
-        local.document_of(actor, licence_name),
+        actor_document,
         to=["https://www.w3.org/ns/activitystreams#Public"],
         cc=[urls.followers],
         published=now,
     )
-    document["@context"] = build.ACTOR_CONTEXT
+    document["@context"] = actor_document["@context"]
     await to_followers(session, actor, document, now, public=False)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation import proofs
 from federation.actors import follows, local
 from federation.delivery import queue
 from federation.errors import CommandError
@@ -34,7 +35,13 @@ async def send(
     now: datetime,
     public: bool = False,
 ) -> OutboxActivity:
-    """Store `document` as sent by `actor` and queue it to every inbox given."""
+    """Store `document` as sent by `actor` and queue it to every inbox given.
+
+    The activity carries a FEP-8b32 integrity proof made with the actor's Ed25519
+    key, so that it can be forwarded (shared, relayed) and still be verified.
+    """
+    signer = local.signer_of(actor)
+    document = proofs.create_proof(document, signer.ed25519_key, signer.ed25519_key_id, now)
     obj = document.get("object")
     object_uri = obj.get("id") if isinstance(obj, dict) else obj
     row = OutboxActivity(
@@ -75,14 +82,16 @@ async def to_followers(
 
 
 async def post_note(
-    session: AsyncSession, actor: LocalActor, text: str, now: datetime
+    session: AsyncSession, actor: LocalActor, text: str, now: datetime, language: str = "fr"
 ) -> tuple[LocalObject, OutboxActivity]:
     """Publish a public Note (an announcement) to all followers."""
     text = text.strip()
     if not text:
         raise CommandError("the note is empty")
     urls = local.urls_of(actor)
-    note = build.note(urls, new_uri(actor, "objects"), build.text_to_html(text), now)
+    note = build.note(
+        urls, new_uri(actor, "objects"), build.text_to_html(text), now, language=language
+    )
     obj = LocalObject(
         local_actor_id=actor.id,
         uri=note["id"],

@@ -290,7 +290,8 @@ def ordered_page(
     total: int,
 ) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "@context": AS_CONTEXT,
+        # Items lose their own @context inside the page: the page defines our terms.
+        "@context": declics.context(),
         "id": page_id,
         "type": "OrderedCollectionPage",
         "partOf": collection_id,

@@ -18,13 +18,11 @@ CONTEXT_URL = "https://declics.coop/ns"
 TERMS: dict[str, Any] = {
     "declics": NAMESPACE,
     "schema": "http://schema.org#",
-    "Charter": "declics:Charter",
     "charter": {"@id": "declics:charter", "@type": "@id"},
     "charterVersion": "declics:charterVersion",
     "charterHash": "declics:charterHash",
     "signedOn": {"@id": "declics:signedOn", "@type": "schema:Date"},
     "commitments": {"@id": "declics:commitments", "@container": "@list"},
-    "commitment": "declics:commitment",
     "commitmentStatements": {"@id": "declics:commitmentStatements", "@type": "@id"},
     "number": "declics:number",
     "statement": "declics:statement",
@@ -39,6 +37,8 @@ TERMS: dict[str, Any] = {
     "versions": {"@id": "declics:versions", "@type": "@id"},
     "points": {"@id": "declics:points", "@container": "@list"},
     "kind": "declics:kind",
+    "version": "declics:version",
+    "pointsMap": {"@id": "declics:points", "@container": "@language"},
 }
 
 

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from federation import charter
 from federation.charter.document import as_document, charter_url
-from federation.content import commitments
+from federation.content import commitments, library, practices, themes
 from federation.errors import NotFound
 from federation.outbox import objects
 from federation.store.models import LocalActor, LocalObject
@@ -82,3 +82,24 @@ async def commitment_history(request: web.Request) -> web.StreamResponse:
     async with runtime(request).sessions() as session:
         entries = await commitments.history(session, obj)
     return render(request, "history.html", org=org, obj=obj, entries=entries)
+
+
+async def theme(request: web.Request) -> web.StreamResponse:
+    """A theme (charter commitment) as a hashtag page: our practices and the library's."""
+    try:
+        number = themes.parse_theme(request.match_info["tag"])
+    except themes.UnknownTheme as err:
+        raise NotFound("no such theme") from err
+    org = await organisation(request)
+    async with runtime(request).sessions() as session:
+        ours = [p for p in await practices.listing(session, org) if number in p.themes]
+        theirs = [i for i in await library.items(session, kind="practice") if number in i.themes]
+    return render(
+        request,
+        "theme.html",
+        number=number,
+        title=themes.title(number),
+        hashtag=themes.hashtag(number),
+        ours=[p for p in ours if p.deleted_at is None],
+        theirs=theirs,
+    )

@@ -32,6 +32,7 @@ def add_routes(app: web.Application) -> None:
             web.get("/commitments/versions", content.commitment_versions),
             web.get("/commitments/versions/{number:[0-9]+}", content.commitment_version),
             web.get("/commitments/history", content.commitment_history),
+            web.get("/tags/{tag}", content.theme),
             web.get("/charter", content.charter_current),
             web.get("/charter/{version}", content.charter_version),
             web.get("/ns", content.vocabulary),

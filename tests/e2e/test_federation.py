@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
 import aiohttp
+from apsig.proof import ProofVerifier
 from sqlalchemy import select
 
 from federation.actors import follows, remote, webfinger
@@ -292,6 +294,16 @@ async def test_mastodon_shaped_follower_gets_accept_and_posts(
     assert create.activity["to"] == ["https://www.w3.org/ns/activitystreams#Public"]
     assert create.activity["cc"] == [f"{a.actor_id}/followers"]
     assert create.activity["object"]["attributedTo"] == a.actor_id
+    # The activity carries a FEP-8b32 proof that an independent verifier (apsig) accepts.
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(a.actor_id, headers=AS_ACCEPT) as response,
+    ):
+        actor = await response.json(content_type=None)
+    [multikey] = actor["assertionMethod"]
+    verifier = ProofVerifier(multikey["publicKeyMultibase"])
+    method = verifier.verify_proof(copy.deepcopy(create.activity), raise_on_fail=True)
+    assert method == multikey["id"]
 
 
 async def _has(peer: object, kind: str) -> bool:

@@ -280,3 +280,47 @@ async def test_commitments_published_updated_with_history_and_adhesion(
 
 async def _accepted(follower: Instance, target: Instance) -> bool:
     return await following_state(follower, target) == "accepted"
+
+
+async def test_backfill_keeps_the_latest_version_and_skips_deleted(
+    instances: InstanceFactory,
+) -> None:
+    a = await instances("collectif", delivery=FAST)
+    b = await instances("atelier", delivery=FAST)
+    kept = await publish(a, practice_file("Première version", licence="CC-BY-NC-4.0"))
+    gone = await publish(a, practice_file("Bientôt retirée"))
+    org_a = await a.organisation()
+    async with a.rt.sessions.begin() as session:
+        await practices.update(
+            session,
+            org_a,
+            kept,
+            practices.parse_file(practice_file("Version revue", licence="CC-BY-NC-4.0"), "x"),
+            a.rt.clock.now(),
+            "fr",
+        )
+        await practices.delete(session, org_a, gone, a.rt.clock.now())
+    await follow(b, a.handle)
+    await until(lambda: _accepted(b, a), what="B to follow A")
+
+    async def backfilled() -> bool:
+        return kept in await library(b)
+
+    await until(backfilled, what="the backfill")
+    items = await library(b)
+    assert items[kept].title == "Version revue"  # the Update, not the older Create
+    assert gone not in items
+    # A non-commercial licence binds the adoption: it cannot be made CC0.
+    org_b = await b.organisation()
+    async with b.rt.sessions() as session:
+        with pytest.raises(CommandError, match="restricts reuse"):
+            await sharing.adopt(session, org_b, kept, b.rt.clock.now(), "fr", licence="CC0-1.0")
+    # The theme's hashtag page lists the practice on both sides.
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{a.base_url}/tags/Cooperation") as response:
+            assert response.status == 200
+            assert "Version revue" in await response.text()
+        async with http.get(f"{b.base_url}/tags/cooperation") as response:
+            assert "Version revue" in await response.text()
+        async with http.get(f"{b.base_url}/tags/Inconnu") as response:
+            assert response.status == 404
