@@ -336,7 +336,7 @@ def cmd_reject(args: argparse.Namespace) -> int:
 
 def cmd_profile(args: argparse.Namespace) -> int:
     from federation.actors import local
-    from federation.content import licences
+    from federation.content import identity, licences
     from federation.outbox import profile
 
     changes: dict[str, Any] = {}
@@ -357,13 +357,19 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
     licence_name = licences.display_name(_settings(args).content.default_licence)
 
+    content = _settings(args).content
+
     async def body(rt: Any, org: Any) -> int:
-        if changes:
-            async with rt.sessions.begin() as session:
-                current = await local.by_id(session, org.id)
-                await profile.update(session, current, changes, rt.clock.now(), licence_name)
-            org = current
-        print(json.dumps(local.document_of(org, licence_name), ensure_ascii=False, indent=2))
+        now = rt.clock.now()
+        async with rt.sessions.begin() as session:
+            current = await local.by_id(session, org.id)
+            if current is None:
+                raise CommandError("the organisation vanished")
+            storage = await identity.storage_country(session, current, now)
+            if changes:
+                await profile.update(session, current, changes, now, licence_name, storage)
+            document = await identity.actor_document(session, current, content, now)
+        print(json.dumps(document, ensure_ascii=False, indent=2))
         return 0
 
     return _run(_with_runtime(args, body))
@@ -474,7 +480,7 @@ def _practice_json(obj: Any) -> dict[str, Any]:
 
 def cmd_commitments(args: argparse.Namespace) -> int:
     from federation.actors import local
-    from federation.content import commitments, licences
+    from federation.content import commitments, identity, licences
     from federation.outbox import profile
 
     settings = _settings(args)
@@ -503,11 +509,65 @@ def cmd_commitments(args: argparse.Namespace) -> int:
             )
             if adhesion_before != (actor.charter_version, actor.charter_signed_on):
                 # The profile now shows the adhesion: tell followers.
-                await profile.update(session, actor, {}, now, licence_name)
+                storage = await identity.storage_country(session, actor, now)
+                await profile.update(session, actor, {}, now, licence_name, storage)
         if sent is None:
             print(f"{obj.uri} unchanged (version {obj.version})")
         else:
             print(f"{obj.uri} published (version {obj.version})")
+        return 0
+
+    return _run(_with_runtime(args, body))
+
+
+# -- data policy -------------------------------------------------------------------
+
+
+def cmd_policy(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from federation.content import identity, licences, policy
+    from federation.outbox import profile
+
+    settings = _settings(args)
+    draft = policy.parse_file(_read_text(args.file)) if args.action == "publish" else None
+    effective = None
+    if draft is not None and args.effective:
+        try:
+            effective = date.fromisoformat(args.effective)
+        except ValueError as err:
+            raise CommandError("--effective takes a date like 2027-01-31") from err
+
+    async def body(rt: Any, org: Any) -> int:
+        now = rt.clock.now()
+        async with rt.sessions.begin() as session:
+            if draft is None:
+                current, upcoming = await policy.in_force(session, org, policy.today_utc(now))
+                if current is None and upcoming is None:
+                    print("(no data policy published yet)")
+                for label, version in (("in force", current), ("announced", upcoming)):
+                    if version is not None:
+                        doc = version.document
+                        print(
+                            f"{label}: version {version.version} from {doc['effectiveFrom']} — "
+                            f"stored in {doc['storageCountry']} at {doc['host']}"
+                        )
+                return 0
+            before = await identity.storage_country(session, org, now)
+            obj, starts = await policy.publish(
+                session,
+                org,
+                draft,
+                now,
+                notice_days=settings.content.policy_notice_days,
+                effective=effective,
+            )
+            after = await identity.storage_country(session, org, now)
+            if after != before:
+                # A first policy shows at once in the profile: tell followers.
+                name = licences.display_name(settings.content.default_licence)
+                await profile.update(session, org, {}, now, name, after)
+        print(f"{obj.uri}: version {obj.version} in force from {starts.isoformat()}")
         return 0
 
     return _run(_with_runtime(args, body))
@@ -718,6 +778,27 @@ def build_parser() -> argparse.ArgumentParser:
         cmd = with_actor(add(action, cmd_commitments, text, commit_sub))
         if action == "publish":
             cmd.add_argument("file", help="commitments TOML file")
+    pol = sub.add_parser(
+        "policy",
+        help="publish our data policy (changes take effect after the notice period)",
+        description=(
+            "The policy file is TOML: storage_country, host, retention, summary, terms_url, "
+            "[[data]] tables (what, why) and [[external_uses]] tables (who, why, consent). "
+            "A change is announced to followers and takes effect after "
+            "[content] policy_notice_days. See config/data-policy.example.toml."
+        ),
+    )
+    pol_sub = pol.add_subparsers(dest="action", required=True, metavar="ACTION")
+    publish_policy = with_actor(
+        add("publish", cmd_policy, "publish the policy, or announce a change", pol_sub)
+    )
+    publish_policy.add_argument("file", help="data policy TOML file")
+    publish_policy.add_argument(
+        "--effective", help="date the change takes effect (default: after the notice period)"
+    )
+    with_actor(
+        add("show", cmd_policy, "show the policy in force and any announced change", pol_sub)
+    )
     lib = with_actor(add("library", cmd_library, "list what followed members shared"))
     lib.add_argument("--kind", choices=["practice", "commitments"], help="only this kind")
     lib.add_argument("--theme", type=int, help="only practices serving this commitment (1-7)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from functools import lru_cache
+from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -81,7 +82,7 @@ def signer_of(actor: LocalActor) -> Signer:
 
 
 def _adhesion(
-    actor: LocalActor, licence_name: str | None
+    actor: LocalActor, licence_name: str | None, storage: str | None
 ) -> tuple[list[tuple[str, str]], dict[str, Any]]:
     """Profile fields Mastodon shows, and the extension terms members read."""
     fields: list[tuple[str, str]] = []
@@ -104,16 +105,28 @@ def _adhesion(
             "signedOn": actor.charter_signed_on,
             "commitmentStatements": commitments,
         }
+    if storage:
+        policy_url = f"{actor.base_url}/data-policy"
+        fields.append(
+            (
+                "Données stockées en",
+                f'{escape(storage)} — <a href="{policy_url}" rel="nofollow noopener">'
+                "notre politique de données</a>",
+            )
+        )
     if licence_name:
         fields.append(("Licence des contenus partagés", licence_name))
     return fields, extension
 
 
-def document_of(actor: LocalActor, licence_name: str | None = None) -> dict[str, Any]:
-    """The actor document; `licence_name` is the install's default licence for practices."""
+def document_of(
+    actor: LocalActor, licence_name: str | None = None, storage: str | None = None
+) -> dict[str, Any]:
+    """The actor document; `licence_name` is the install's default licence for
+    practices, `storage` the country of the data policy in force."""
     signer = signer_of(actor)
     adhesion_fields, extension = (
-        _adhesion(actor, licence_name) if actor.actor_type != APPLICATION else ([], {})
+        _adhesion(actor, licence_name, storage) if actor.actor_type != APPLICATION else ([], {})
     )
     profile = ActorProfile(
         urls=urls_of(actor),

@@ -39,6 +39,7 @@ async def update(
     changes: dict[str, Any],
     now: datetime,
     licence_name: str | None = None,
+    storage: str | None = None,
 ) -> None:
     """Apply `changes` and send the new actor document to every follower."""
     if actor is None:
@@ -47,7 +48,7 @@ async def update(
     for key, value in changes.items():
         setattr(actor, key, value)
     urls = local.urls_of(actor)
-    actor_document = local.document_of(actor, licence_name)
+    actor_document = local.document_of(actor, licence_name, storage)
     document = build.activity(
         "Update",
         new_uri(actor, "activities"),

@@ -38,6 +38,18 @@ TERMS: dict[str, Any] = {
     "points": {"@id": "declics:points", "@container": "@list"},
     "kind": "declics:kind",
     "version": "declics:version",
+    "upcoming": {"@id": "declics:upcoming", "@type": "@id"},
+    "effectiveFrom": {"@id": "declics:effectiveFrom", "@type": "schema:Date"},
+    "storageCountry": "declics:storageCountry",
+    "host": "declics:host",
+    "retention": "declics:retention",
+    "termsOfUse": {"@id": "declics:termsOfUse", "@type": "@id"},
+    "personalData": {"@id": "declics:personalData", "@container": "@set"},
+    "externalUses": {"@id": "declics:externalUses", "@container": "@set"},
+    "what": "declics:what",
+    "why": "declics:why",
+    "who": "declics:who",
+    "consent": "declics:consent",
     "pointsMap": {"@id": "declics:points", "@container": "@language"},
 }
 

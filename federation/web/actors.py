@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import func, select
 
 from federation.actors import local
-from federation.content import licences
+from federation.content import identity
 from federation.errors import BadRequest, NotFound
 from federation.outbox import collections
-from federation.store.models import Interaction, LocalObject, OutboxActivity
+from federation.store.models import Interaction, LocalActor, LocalObject, OutboxActivity
 from federation.vocab import build
 from federation.web import pages
 from federation.web.context import application, organisation, runtime
@@ -30,12 +31,14 @@ def _page(request: web.Request) -> int | None:
 async def actor(request: web.Request) -> web.StreamResponse:
     org = await organisation(request, request.match_info["username"])
     if wants_activity_json(request):
-        return activity_json(local.document_of(org, _licence(request)))
+        return activity_json(await _document(request, org))
     return await pages.profile(request, org)
 
 
-def _licence(request: web.Request) -> str | None:
-    return licences.display_name(runtime(request).settings.content.default_licence)
+async def _document(request: web.Request, org: LocalActor) -> dict[str, Any]:
+    rt = runtime(request)
+    async with rt.sessions() as session:
+        return await identity.actor_document(session, org, rt.settings.content, rt.clock.now())
 
 
 async def profile_page(request: web.Request) -> web.StreamResponse:
@@ -45,7 +48,7 @@ async def profile_page(request: web.Request) -> web.StreamResponse:
 async def home(request: web.Request) -> web.StreamResponse:
     org = await organisation(request)
     if wants_activity_json(request):
-        return activity_json(local.document_of(org, _licence(request)))
+        return activity_json(await _document(request, org))
     return await pages.profile(request, org)
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from aiohttp import web
+from sqlalchemy import select
 
 from federation import charter
 from federation.charter.document import as_document, charter_url
-from federation.content import commitments, library, practices, themes
+from federation.content import commitments, library, policy, practices, themes
 from federation.errors import NotFound
 from federation.outbox import objects
 from federation.store.models import LocalActor, LocalObject
@@ -39,18 +40,29 @@ async def vocabulary(request: web.Request) -> web.Response:
     return response
 
 
-async def _commitments(request: web.Request) -> tuple[LocalActor, LocalObject]:
+# Objects whose every version is public, by the first segment of their address.
+VERSIONED = {"commitments": commitments.KIND, "data-policy": policy.KIND}
+
+
+async def _versioned(request: web.Request) -> tuple[LocalActor, LocalObject]:
     org = await organisation(request)
+    kind = VERSIONED.get(request.path.strip("/").split("/")[0])
     async with runtime(request).sessions() as session:
-        obj = await commitments.current(session, org)
+        obj = (
+            await session.execute(
+                select(LocalObject).where(
+                    LocalObject.local_actor_id == org.id, LocalObject.kind == kind
+                )
+            )
+        ).scalar_one_or_none()
     if obj is None:
-        raise NotFound("this organisation has not published its commitments yet")
+        raise NotFound("this organisation has not published it yet")
     return org, obj
 
 
-async def commitment_versions(request: web.Request) -> web.StreamResponse:
+async def object_versions(request: web.Request) -> web.StreamResponse:
     """The versions collection: every published version, oldest first."""
-    _org, obj = await _commitments(request)
+    _org, obj = await _versioned(request)
     async with runtime(request).sessions() as session:
         versions = await objects.versions(session, obj)
     collection_id = f"{obj.uri}/versions"
@@ -65,8 +77,8 @@ async def commitment_versions(request: web.Request) -> web.StreamResponse:
     )
 
 
-async def commitment_version(request: web.Request) -> web.StreamResponse:
-    _org, obj = await _commitments(request)
+async def object_version(request: web.Request) -> web.StreamResponse:
+    _org, obj = await _versioned(request)
     number = request.match_info["number"]
     async with runtime(request).sessions() as session:
         versions = {str(v.version): v for v in await objects.versions(session, obj)}
@@ -78,10 +90,30 @@ async def commitment_version(request: web.Request) -> web.StreamResponse:
 
 
 async def commitment_history(request: web.Request) -> web.StreamResponse:
-    org, obj = await _commitments(request)
+    org, obj = await _versioned(request)
     async with runtime(request).sessions() as session:
         entries = await commitments.history(session, obj)
     return render(request, "history.html", org=org, obj=obj, entries=entries)
+
+
+async def data_policy(request: web.Request) -> web.StreamResponse:
+    """The policy in force today (and the one announced), as AS2 or a page."""
+    org, obj = await _versioned(request)
+    today = policy.today_utc(runtime(request).clock.now())
+    async with runtime(request).sessions() as session:
+        current, upcoming = await policy.in_force(session, org, today)
+        all_versions = await objects.versions(session, obj)
+    if wants_activity_json(request):
+        return activity_json(policy.served_document(obj, current, upcoming))
+    return render(
+        request,
+        "policy.html",
+        org=org,
+        obj=obj,
+        current=current,
+        upcoming=upcoming,
+        versions=list(reversed(all_versions)),
+    )
 
 
 async def theme(request: web.Request) -> web.StreamResponse:
