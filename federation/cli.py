@@ -573,19 +573,46 @@ def cmd_policy(args: argparse.Namespace) -> int:
     return _run(_with_runtime(args, body))
 
 
+# -- moderation --------------------------------------------------------------------
+
+
+def cmd_replies(args: argparse.Namespace) -> int:
+    from federation.content import moderation
+
+    async def body(rt: Any, org: Any) -> int:
+        async with rt.sessions.begin() as session:
+            if args.action in ("hide", "show"):
+                row = await moderation.set_hidden(session, org, args.id, args.action == "hide")
+                print(f"reply #{row.id} {'hidden' if row.hidden else 'shown'}")
+                return 0
+            rows = await moderation.replies(session, org, args.object)
+        if not rows:
+            print("(no replies)")
+        for row in rows:
+            state = "hidden" if row.hidden else "shown"
+            print(f"#{row.id}\t{state}\t{row.actor_uri}\ton {row.object_uri}\t{row.reply_uri}")
+        return 0
+
+    return _run(_with_runtime(args, body))
+
+
 # -- library -----------------------------------------------------------------------
 
 
 def cmd_library(args: argparse.Namespace) -> int:
-    from federation.content import library
+    from federation.content.search import Filters, search
+
+    filters = Filters(
+        query=args.search or "",
+        kind=args.kind,
+        theme=args.theme,
+        licence=args.licence,
+        member=args.member,
+    )
 
     async def body(rt: Any, org: Any) -> int:
         async with rt.sessions() as session:
-            rows = await library.items(session, kind=args.kind, actor_uri=args.member)
-        if args.theme:
-            rows = [r for r in rows if args.theme in r.themes]
-        if args.licence:
-            rows = [r for r in rows if (r.licence or "").lower() == args.licence.lower()]
+            rows = await search(session, filters)
         if args.json:
             print(
                 json.dumps(
@@ -799,7 +826,18 @@ def build_parser() -> argparse.ArgumentParser:
     with_actor(
         add("show", cmd_policy, "show the policy in force and any announced change", pol_sub)
     )
+    rep = sub.add_parser("replies", help="list replies to our objects, hide or show one")
+    rep_sub = rep.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = with_actor(add("list", cmd_replies, "list replies (with their numbers)", rep_sub))
+    listing.add_argument("--object", help="only replies to this object (its address)")
+    for action, text in (
+        ("hide", "hide a reply from our pages"),
+        ("show", "show a hidden reply again"),
+    ):
+        cmd = with_actor(add(action, cmd_replies, text, rep_sub))
+        cmd.add_argument("id", type=int, help="the reply's number (see 'replies list')")
     lib = with_actor(add("library", cmd_library, "list what followed members shared"))
+    lib.add_argument("--search", help="words to look for (full text)")
     lib.add_argument("--kind", choices=["practice", "commitments"], help="only this kind")
     lib.add_argument("--theme", type=int, help="only practices serving this commitment (1-7)")
     lib.add_argument("--licence", help="only this licence (SPDX id)")

@@ -6,13 +6,16 @@ from aiohttp import web
 from sqlalchemy import select
 
 from federation import charter
+from federation.actors import local
 from federation.charter.document import as_document, charter_url
-from federation.content import commitments, library, policy, practices, themes
-from federation.errors import NotFound
+from federation.content import commitments, library, licences, policy, practices, themes
+from federation.content.search import Filters, search
+from federation.errors import BadRequest, NotFound
 from federation.outbox import objects
 from federation.store.models import LocalActor, LocalObject
-from federation.vocab import declics
+from federation.vocab import build, declics
 from federation.web.context import application, organisation, runtime
+from federation.web.keys import TEMPLATES
 from federation.web.negotiation import activity_json, json_response, wants_activity_json
 from federation.web.pages import render
 
@@ -135,3 +138,57 @@ async def theme(request: web.Request) -> web.StreamResponse:
         ours=[p for p in ours if p.deleted_at is None],
         theirs=theirs,
     )
+
+
+async def library_page(request: web.Request) -> web.StreamResponse:
+    """The library: what followed members shared, searchable and filterable."""
+    query = request.query
+    theme_number: int | None = None
+    if query.get("theme"):
+        try:
+            theme_number = themes.parse_theme(query["theme"])
+        except themes.UnknownTheme as err:
+            raise BadRequest("unknown theme") from err
+    filters = Filters(
+        query=query.get("q", "")[:200],
+        kind=query.get("kind") if query.get("kind") in library.KINDS else None,
+        theme=theme_number,
+        licence=query.get("licence") or None,
+        member=query.get("member") or None,
+    )
+    await organisation(request)
+    async with runtime(request).sessions() as session:
+        items = await search(session, filters)
+    return render(
+        request,
+        "library.html",
+        items=items,
+        filters=filters,
+        theme_choices=[(n, themes.title(n)) for n in sorted(themes.HASHTAGS)],
+        licence_choices=sorted(licences.LICENCES),
+    )
+
+
+async def practices_feed(request: web.Request) -> web.StreamResponse:
+    """Atom feed of our practices, newest first."""
+    org = await organisation(request, request.match_info["username"])
+    rt = runtime(request)
+    async with rt.sessions() as session:
+        rows = [p for p in await practices.listing(session, org) if p.deleted_at is None][:50]
+    urls = local.urls_of(org)
+    newest = max((p.updated or p.published for p in rows), default=org.created_at)
+    xml = (
+        request.app[TEMPLATES]
+        .get_template("feed.xml")
+        .render(
+            org=org,
+            practices=rows,
+            language=rt.settings.content.language,
+            feed_url=f"{urls.id}/practices.atom",
+            profile_url=urls.profile,
+            updated=build.iso(newest),
+            iso=build.iso,
+            hashtag=themes.hashtag,
+        )
+    )
+    return web.Response(text=xml, content_type="application/atom+xml")

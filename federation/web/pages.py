@@ -22,7 +22,7 @@ TEMPLATE_DIR = Path(__file__).with_name("templates")
 def make_environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-        autoescape=jinja2.select_autoescape(["html"]),
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
         enable_async=False,
     )
 

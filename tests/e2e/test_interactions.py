@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from federation import keypairs
 from federation.actors import follows
+from federation.content import moderation
 from federation.store.models import Interaction, RemoteActor, RemoteKey
 from tests.conftest import InstanceFactory, PeerFactory
 from tests.e2e.test_delivery_outcomes import followed_by, post
@@ -99,6 +100,16 @@ async def test_reply_like_boost_recorded_sanitized_and_undone(
         page = await response.text()
     assert "1 j’aime" in page and "1 partages" in page and "Merci !" in page
     assert "<script>alert(1)" not in page
+    # The operator hides the reply: the page no longer shows it.
+    org = await a.organisation()
+    async with a.rt.sessions.begin() as session:
+        [listed] = await moderation.replies(session, org, target)
+        await moderation.set_hidden(session, org, listed.id, hidden=True)
+    async with aiohttp.ClientSession() as http, http.get(target) as response:
+        page = await response.text()
+    assert "Merci !" not in page and "0 réponses" in page
+    async with a.rt.sessions.begin() as session:
+        await moderation.set_hidden(session, org, listed.id, hidden=False)
 
     # Undo of the Like removes it; an Undo by someone else would not.
     undo = {
