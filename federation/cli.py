@@ -376,14 +376,18 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
 
 def cmd_post(args: argparse.Namespace) -> int:
+    from federation.content import discussion
     from federation.outbox import publish
 
     language = _settings(args).content.language
 
     async def body(rt: Any, org: Any) -> int:
+        target = None
+        if args.in_reply_to:
+            target = await discussion.reply_target(rt, org.domain, args.in_reply_to)
         async with rt.sessions.begin() as session:
             obj, _activity = await publish.post_note(
-                session, org, args.text, rt.clock.now(), language
+                session, org, args.text, rt.clock.now(), language, target
             )
         print(obj.uri)
         return 0
@@ -857,6 +861,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     post = with_actor(add("post", cmd_post, "publish a public note to followers"))
     post.add_argument("text")
+    post.add_argument(
+        "--in-reply-to",
+        metavar="URI",
+        help="answer this object (a member's practice, a post); its author is told",
+    )
     deliveries = with_actor(
         add("deliveries", cmd_deliveries, "show the delivery ledger (newest first)")
     )

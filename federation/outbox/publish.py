@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -81,17 +82,49 @@ async def to_followers(
     )
 
 
+@dataclass(frozen=True)
+class ReplyTarget:
+    """What a note answers: the object, and its author (mentioned and told)."""
+
+    object_uri: str
+    author_uri: str
+    author_inbox: str
+    author_handle: str | None
+
+
 async def post_note(
-    session: AsyncSession, actor: LocalActor, text: str, now: datetime, language: str = "fr"
+    session: AsyncSession,
+    actor: LocalActor,
+    text: str,
+    now: datetime,
+    language: str = "fr",
+    reply_to: ReplyTarget | None = None,
 ) -> tuple[LocalObject, OutboxActivity]:
-    """Publish a public Note (an announcement) to all followers."""
+    """Publish a public Note to all followers: an announcement, or a reply."""
     text = text.strip()
     if not text:
         raise CommandError("the note is empty")
     urls = local.urls_of(actor)
     note = build.note(
-        urls, new_uri(actor, "objects"), build.text_to_html(text), now, language=language
+        urls,
+        new_uri(actor, "objects"),
+        build.text_to_html(text),
+        now,
+        language=language,
+        in_reply_to=reply_to.object_uri if reply_to else None,
     )
+    extra: list[str] = []
+    if reply_to is not None:
+        # Mastodon shows a reply in its thread when the author is addressed and mentioned.
+        note["cc"] = [*note["cc"], reply_to.author_uri]
+        note["tag"] = [
+            {
+                "type": "Mention",
+                "href": reply_to.author_uri,
+                "name": f"@{reply_to.author_handle}" if reply_to.author_handle else "",
+            }
+        ]
+        extra.append(reply_to.author_inbox)
     obj = LocalObject(
         local_actor_id=actor.id,
         uri=note["id"],
@@ -112,4 +145,4 @@ async def post_note(
         ),
         note,
     )
-    return obj, await to_followers(session, actor, create, now)
+    return obj, await to_followers(session, actor, create, now, extra_inboxes=extra)

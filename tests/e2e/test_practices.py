@@ -9,8 +9,9 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from federation.content import practices, sharing
+from federation.content import discussion, practices, sharing
 from federation.errors import CommandError
+from federation.outbox.publish import post_note as publish_note
 from federation.store.models import Interaction, LibraryItem
 from tests.conftest import InstanceFactory, PeerFactory
 from tests.e2e.test_delivery_outcomes import followed_by
@@ -118,16 +119,27 @@ async def test_practices_backfill_live_changes_share_adopt_reply(
         with pytest.raises(CommandError, match="share-alike"):
             await sharing.adopt(session, org_b, first, b.rt.clock.now(), "fr", licence="CC-BY-4.0")
 
+    # B discusses it: a reply that mentions and tells its author.
+    target = await discussion.reply_target(b.rt, org_b.domain, first)
+    assert target.author_uri == a.actor_id
+    async with b.rt.sessions.begin() as session:
+        await publish_note(
+            session, org_b, "Nous faisons pareil, merci !", b.rt.clock.now(), "fr", target
+        )
+    b.rt.delivery_wakeup.set()
+
     async def origin_knows() -> bool:
         return await interactions_of(a, first) >= {
             ("announce", b.actor_id),
             ("adoption", b.actor_id),
+            ("reply", b.actor_id),
         }
 
     await until(origin_knows, what="A to record the share and the adoption")
     async with aiohttp.ClientSession() as http, http.get(first) as response:
         page = await response.text()
     assert "Adoptée par" in page and adopted.uri in page
+    assert "Nous faisons pareil, merci !" in page
     assert "1 partages" in page
     assert 'rel="license"' in page
 
