@@ -33,8 +33,7 @@ async def charter_version(request: web.Request) -> web.StreamResponse:
         raise NotFound("no charter of that version here") from err
     if wants_activity_json(request):
         return activity_json(as_document(text, app_actor.base_url))
-    language = "en" if request.query.get("lang") == "en" else "fr"
-    return render(request, "charter.html", charter=text, lang=language)
+    return render(request, "charter.html", charter=text)
 
 
 async def vocabulary(request: web.Request) -> web.Response:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from federation.errors import FederationError
-from federation.web.keys import TEMPLATES
+from federation.web.pages import render
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -21,10 +21,9 @@ CSP = (
 
 def _error(request: web.Request, status: int, reason: str) -> web.Response:
     if "text/html" in request.headers.get("Accept", "") and request.method == "GET":
-        html = (
-            request.app[TEMPLATES].get_template("error.html").render(status=status, reason=reason)
-        )
-        return web.Response(text=html, status=status, content_type="text/html")
+        response = render(request, "error.html", status=status, reason=reason)
+        response.set_status(status)
+        return response
     return web.json_response({"error": reason}, status=status)
 
 

@@ -11,8 +11,9 @@ from aiohttp import web
 from sqlalchemy import select
 
 from federation.actors import follows, local
-from federation.content.commitments import PROGRESS
+from federation.content.commitments import PROGRESS, PROGRESS_EN
 from federation.store.models import Interaction, LocalActor, LocalObject
+from federation.web import i18n
 from federation.web.context import runtime
 from federation.web.keys import TEMPLATES
 
@@ -20,16 +21,45 @@ TEMPLATE_DIR = Path(__file__).with_name("templates")
 
 
 def make_environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=jinja2.select_autoescape(["html", "xml"]),
         enable_async=False,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
+    )
+    return env
 
 
 def render(request: web.Request, name: str, **context: object) -> web.Response:
-    html = request.app[TEMPLATES].get_template(name).render(**context)
-    return web.Response(text=html, content_type="text/html", headers={"Vary": "Accept"})
+    language, remember = i18n.negotiate(request)
+    token = i18n.current.set(language)
+    try:
+        html = (
+            request.app[TEMPLATES]
+            .get_template(name)
+            .render(
+                lang=language,
+                progress_label=progress_label,
+                here=request.path,
+                **context,
+            )
+        )
+    finally:
+        i18n.current.reset(token)
+    response = web.Response(
+        text=html, content_type="text/html", headers={"Vary": "Accept, Accept-Language, Cookie"}
+    )
+    if remember:
+        response.set_cookie(i18n.COOKIE, language, max_age=365 * 86400, samesite="Lax")
+    return response
+
+
+def progress_label(code: str) -> str:
+    labels = PROGRESS_EN if i18n.current.get() == "en" else PROGRESS
+    return labels.get(code, code)
 
 
 def _french_date(iso_date: object) -> str:
@@ -64,8 +94,8 @@ async def profile(request: web.Request, org: LocalActor) -> web.Response:
         "profile.html",
         practices=practices,
         commitments=commitments,
+        signed_on_iso=commitments.document.get("signedOn") if commitments else None,
         signed_on=_french_date(commitments.document.get("signedOn") if commitments else None),
-        progress=PROGRESS,
         org=org,
         urls=local.urls_of(org),
         handle=local.handle_of(org),

@@ -115,3 +115,27 @@ def test_example_files_exist() -> None:
     root = Path(__file__).resolve().parents[2] / "config"
     for name in ("commitments.example.toml", "practice.example.md", "data-policy.example.toml"):
         assert (root / name).is_file()
+
+
+async def test_pages_in_english_on_request_and_remembered(instances: InstanceFactory) -> None:
+    a = await instances("collectif")
+    await seed(a)
+    # Test servers are named by IP address: the cookie jar must accept that.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.get(a.actor_id) as response:
+            page = await response.text()
+        assert "Pratiques partagées" in page and '<html lang="fr">' in page
+        async with http.get(a.actor_id, headers={"Accept-Language": "en-GB,en;q=0.9"}) as r:
+            page = await r.text()
+        assert "Shared practices" in page and '<html lang="en">' in page
+        assert_valid_html(page.replace('lang="en"', 'lang="fr"', 1), "en profile")
+        # The switch sets a cookie; later pages stay English without asking again.
+        async with http.get(f"{a.base_url}/library?lang=en") as response:
+            assert "Library of the network" in await response.text()
+        async with http.get(f"{a.base_url}/data-policy") as response:
+            assert "Data policy of" in await response.text()
+        async with http.get(f"{a.base_url}/charter/2023-09-14") as response:
+            page = await response.text()
+        assert "Produce commons" in page and "the signed text is the French one" in page
+        async with http.get(f"{a.base_url}/charter/2023-09-14?lang=fr") as response:
+            assert "Produire des communs" in await response.text()
