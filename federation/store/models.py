@@ -47,6 +47,8 @@ class LocalActor(Base):
     # Which charter the organisation signed, and when (ISO date); None until stated.
     charter_version: Mapped[str | None] = mapped_column(String(32))
     charter_signed_on: Mapped[str | None] = mapped_column(String(10))
+    # Where the organisation works (a town, a region), shown in the network's directory.
+    territory: Mapped[str | None] = mapped_column(String(255))
     rsa_private_pem: Mapped[str] = mapped_column(Text)
     ed25519_private_pem: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
@@ -269,3 +271,35 @@ class Interaction(Base):
     content_html: Mapped[str | None] = mapped_column(Text)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+
+
+class Block(Base):
+    """A domain or an actor an organisation refuses: nothing from it, nothing to it."""
+
+    __tablename__ = "blocks"
+    __table_args__ = (UniqueConstraint("local_actor_id", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    local_actor_id: Mapped[int] = mapped_column(ForeignKey("local_actors.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # domain | actor
+    value: Mapped[str] = mapped_column(URI)  # a host name, or an actor id
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # The member whose recommendation the operator applied, if any.
+    recommended_by: Mapped[str | None] = mapped_column(URI)
+    created_at: Mapped[datetime]
+
+
+class BlockRecommendation(Base):
+    """A block another member published, waiting for our operator's decision."""
+
+    __tablename__ = "block_recommendations"
+    __table_args__ = (UniqueConstraint("local_actor_id", "source_actor_uri", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    local_actor_id: Mapped[int] = mapped_column(ForeignKey("local_actors.id"), index=True)
+    source_actor_uri: Mapped[str] = mapped_column(URI)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(URI)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(16))  # pending | applied | dismissed
+    received_at: Mapped[datetime]
