@@ -565,6 +565,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
                 now,
                 notice_days=settings.content.policy_notice_days,
                 effective=effective,
+                language=settings.content.language,
             )
             after = await identity.storage_country(session, org, now)
             if after != before:
@@ -641,6 +642,53 @@ def cmd_library(args: argparse.Namespace) -> int:
         else:
             for r in [] if args.json else rows:
                 print(f"{r.uri}\t{r.kind}\t{r.licence or '?'}\t{r.title or ''}")
+        return 0
+
+    return _run(_with_runtime(args, body))
+
+
+# -- relays ------------------------------------------------------------------------
+
+
+def cmd_relay(args: argparse.Namespace) -> int:
+    from federation.outbox import relays
+
+    async def body(rt: Any, org: Any) -> int:
+        if args.action == "subscribe":
+            relay = await relays.resolve(rt, org.domain, args.url)
+            async with rt.sessions.begin() as session:
+                app_actor = await relays.application(session, org.domain)
+                await relays.subscribe(session, app_actor, relay, rt.clock.now())
+            print(f"Subscription sent to {relay.inbox} (pending until the relay accepts)")
+        elif args.action == "unsubscribe":
+            async with rt.sessions.begin() as session:
+                app_actor = await relays.application(session, org.domain)
+                relay = await relays.find(session, app_actor, args.url)
+                await relays.unsubscribe(session, app_actor, relay, rt.clock.now())
+            print(f"Unsubscribed from {relay.uri}")
+        else:
+            async with rt.sessions() as session:
+                app_actor = await relays.application(session, org.domain)
+                rows = await relays.subscriptions(session, app_actor)
+            if args.json:
+                print(
+                    json.dumps(
+                        [
+                            {
+                                "id": relay.uri,
+                                "inbox": relay.shared_inbox or relay.inbox,
+                                "state": row.state,
+                                "since": row.created_at.isoformat(),
+                            }
+                            for row, relay in rows
+                        ],
+                        indent=2,
+                    )
+                )
+            elif not rows:
+                print("(no relay)")
+            for row, relay in [] if args.json else rows:
+                print(f"{relay.shared_inbox or relay.inbox}\t{row.state}\t{relay.uri}")
         return 0
 
     return _run(_with_runtime(args, body))
@@ -847,6 +895,27 @@ def build_parser() -> argparse.ArgumentParser:
     lib.add_argument("--licence", help="only this licence (SPDX id)")
     lib.add_argument("--member", help="only items of this member (actor URL)")
     lib.add_argument("--json", action="store_true", help="machine-readable output")
+    relay = sub.add_parser(
+        "relay",
+        help="subscribe to fediverse relays, list them, unsubscribe",
+        description=(
+            "A relay re-broadcasts the public activities of its subscribers to the others. "
+            "The domain's application actor subscribes; our organisations' public "
+            "activities then also go to the relay, and the practices it announces reach "
+            "the library."
+        ),
+    )
+    relay_sub = relay.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text in (
+        ("subscribe", "ask a relay to take our domain (a Follow; pending until accepted)"),
+        ("list", "list the relays with the subscription's state"),
+        ("unsubscribe", "stop using a relay (an Undo of the Follow)"),
+    ):
+        cmd = with_actor(add(action, cmd_relay, text, relay_sub))
+        if action != "list":
+            cmd.add_argument("url", help="the relay's actor URL or inbox URL")
+        else:
+            cmd.add_argument("--json", action="store_true", help="machine-readable output")
     share = with_actor(
         add("share", cmd_share, "share (boost) a library item (practice or commitments)")
     )

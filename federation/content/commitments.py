@@ -13,7 +13,6 @@ from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation import charter
@@ -201,13 +200,7 @@ def document(
 
 
 async def current(session: AsyncSession, actor: LocalActor) -> LocalObject | None:
-    return (
-        await session.execute(
-            select(LocalObject).where(
-                LocalObject.local_actor_id == actor.id, LocalObject.kind == KIND
-            )
-        )
-    ).scalar_one_or_none()
+    return await objects.by_kind(session, actor, KIND)
 
 
 async def publish(

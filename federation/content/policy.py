@@ -14,13 +14,12 @@ from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.actors import local
 from federation.errors import CommandError
 from federation.outbox import objects
-from federation.outbox.publish import new_uri, to_followers
+from federation.outbox.publish import publish_note
 from federation.store.models import LocalActor, LocalObject, ObjectVersion
 from federation.vocab import build, declics
 
@@ -150,13 +149,7 @@ def version_document(
 
 
 async def _object(session: AsyncSession, actor: LocalActor) -> LocalObject | None:
-    return (
-        await session.execute(
-            select(LocalObject).where(
-                LocalObject.local_actor_id == actor.id, LocalObject.kind == KIND
-            )
-        )
-    ).scalar_one_or_none()
+    return await objects.by_kind(session, actor, KIND)
 
 
 def _effective(version: ObjectVersion) -> date:
@@ -201,6 +194,7 @@ async def publish(
     *,
     notice_days: int,
     effective: date | None = None,
+    language: str = "fr",
 ) -> tuple[LocalObject, date]:
     """Publish a first policy (in force at once) or announce a change with notice."""
     today = now.date()
@@ -235,7 +229,7 @@ async def publish(
     if not changed:
         raise CommandError("nothing changes in this policy: nothing published")
     await objects.update(session, actor, obj, document, now, history=True)
-    await _announce(session, actor, starts, changed, notice_days, now)
+    await _announce(session, actor, starts, changed, notice_days, now, language)
     return obj, starts
 
 
@@ -246,9 +240,9 @@ async def _announce(
     changed: list[str],
     notice_days: int,
     now: datetime,
+    language: str = "fr",
 ) -> None:
     """The Note that tells followers, ahead of time, what changes and when."""
-    urls = local.urls_of(actor)
     link = address(actor)
     text = (
         f"<p>Notre politique de données change le {starts.strftime('%d/%m/%Y')} "
@@ -256,31 +250,7 @@ async def _announce(
         f"<p>Ce qui change : {escape(', '.join(changed))}.</p>"
         f'<p>Détails et versions : <a href="{link}">{link}</a></p>'
     )
-    note = build.note(urls, new_uri(actor, "objects"), text, now)
-    session.add(
-        LocalObject(
-            local_actor_id=actor.id,
-            uri=note["id"],
-            object_type="Note",
-            kind="note",
-            version=1,
-            document=note,
-            published=now,
-        )
-    )
-    create = build.with_object_context(
-        build.activity(
-            "Create",
-            new_uri(actor, "activities"),
-            urls.id,
-            note,
-            to=note["to"],
-            cc=note["cc"],
-            published=now,
-        ),
-        note,
-    )
-    await to_followers(session, actor, create, now)
+    await publish_note(session, actor, text, now, language)
 
 
 def served_document(

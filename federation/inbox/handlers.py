@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from federation.actors import follows, local, remote
 from federation.content import backfill, library
 from federation.outbox import follow as follow_use_cases
+from federation.outbox import relays
 from federation.runtime import Runtime
 from federation.store.models import Interaction, LocalActor, LocalObject, RemoteActor
 from federation.transport.client import FetchError, Signer
@@ -63,10 +64,22 @@ async def _local_target(ctx: Context, uri: str | None) -> LocalActor | None:
 
 async def on_follow(ctx: Context, activity: Activity) -> str:
     target = await _local_target(ctx, activity.object_id)
-    if target is None or target.actor_type == local.APPLICATION:
+    if target is None:
         return "ignored: not a follow of one of our organisations"
-    sender = await _sender(ctx, activity.actor)
-    manual = target.manually_approves_followers
+    if target.actor_type == local.APPLICATION:
+        # A relay we subscribed to follows our application actor back (activityrelay
+        # does): accepted, so that it may deliver to us. Nobody else may follow it.
+        async with ctx.rt.sessions() as session:
+            sender_or_none = await remote.get_cached(session, activity.actor)
+            relay = sender_or_none is not None and await relays.is_subscribed(
+                session, target, sender_or_none
+            )
+        if sender_or_none is None or not relay:
+            return "ignored: follow of the application actor by no relay of ours"
+        sender, manual = sender_or_none, False
+    else:
+        sender = await _sender(ctx, activity.actor)
+        manual = target.manually_approves_followers
     now = ctx.rt.clock.now()
     async with ctx.rt.sessions.begin() as session:
         existing = await follows.get_follower(session, target.id, sender.id)

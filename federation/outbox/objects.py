@@ -128,3 +128,14 @@ async def versions(session: AsyncSession, obj: LocalObject) -> list[ObjectVersio
         .order_by(ObjectVersion.version)
     )
     return list(rows.scalars())
+
+
+async def by_kind(session: AsyncSession, actor: LocalActor, kind: str) -> LocalObject | None:
+    """The one object of a kind an actor has (commitments, data policy)."""
+    return (
+        await session.execute(
+            select(LocalObject).where(
+                LocalObject.local_actor_id == actor.id, LocalObject.kind == kind
+            )
+        )
+    ).scalar_one_or_none()

@@ -71,7 +71,12 @@ async def to_followers(
     public: bool = True,
     extra_inboxes: Iterable[str] = (),
 ) -> OutboxActivity:
+    from federation.outbox import relays  # imported here: relays builds on this module
+
     inboxes = await follows.follower_inboxes(session, actor.id)
+    if public:
+        # Relays our domain subscribed to carry its public activities further.
+        inboxes += await relays.inboxes_for(session, actor, document)
     return await send(
         session,
         actor,
@@ -104,11 +109,23 @@ async def post_note(
     text = text.strip()
     if not text:
         raise CommandError("the note is empty")
+    return await publish_note(session, actor, build.text_to_html(text), now, language, reply_to)
+
+
+async def publish_note(
+    session: AsyncSession,
+    actor: LocalActor,
+    content_html: str,
+    now: datetime,
+    language: str = "fr",
+    reply_to: ReplyTarget | None = None,
+) -> tuple[LocalObject, OutboxActivity]:
+    """Store a Note of ours (HTML we wrote) and send its Create to all followers."""
     urls = local.urls_of(actor)
     note = build.note(
         urls,
         new_uri(actor, "objects"),
-        build.text_to_html(text),
+        content_html,
         now,
         language=language,
         in_reply_to=reply_to.object_uri if reply_to else None,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy import select
 
 from federation import charter
 from federation.actors import local
@@ -50,13 +49,7 @@ async def _versioned(request: web.Request) -> tuple[LocalActor, LocalObject]:
     org = await organisation(request)
     kind = VERSIONED.get(request.path.strip("/").split("/")[0])
     async with runtime(request).sessions() as session:
-        obj = (
-            await session.execute(
-                select(LocalObject).where(
-                    LocalObject.local_actor_id == org.id, LocalObject.kind == kind
-                )
-            )
-        ).scalar_one_or_none()
+        obj = await objects.by_kind(session, org, kind) if kind else None
     if obj is None:
         raise NotFound("this organisation has not published it yet")
     return org, obj

@@ -15,6 +15,8 @@ from typing import Any
 from aiohttp import web
 from babel.messages.pofile import read_po
 
+from federation.web.negotiation import weighted
+
 LANGUAGES = ("fr", "en")
 DEFAULT = "fr"
 COOKIE = "lang"
@@ -51,16 +53,8 @@ def ngettext(singular: str, plural: str, count: int, **variables: Any) -> str:
 
 def _accept_language(header: str) -> str | None:
     best: dict[str, float] = {}
-    for part in header.split(","):
-        fields = [f.strip() for f in part.split(";")]
-        tag = fields[0].lower().split("-")[0]
-        quality = 1.0
-        for param in fields[1:]:
-            if param.startswith("q="):
-                try:
-                    quality = float(param[2:])
-                except ValueError:
-                    quality = 0.0
+    for value, quality in weighted(header):
+        tag = value.split("-")[0]
         if tag in LANGUAGES:
             best[tag] = max(best.get(tag, 0.0), quality)
     if best.get("en", 0.0) > best.get("fr", 0.0):

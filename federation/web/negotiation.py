@@ -11,12 +11,11 @@ AS2_TYPES = ("application/activity+json", "application/ld+json")
 AS2_CONTENT_TYPE = "application/activity+json"
 
 
-def wants_activity_json(request: web.Request) -> bool:
-    """True when the client asks for AS2 (bare ld+json counts, as Mastodon sends it)."""
-    best_html, best_as2 = -1.0, -1.0
-    for part in request.headers.get("Accept", "").split(","):
+def weighted(header: str) -> list[tuple[str, float]]:
+    """The values of an Accept-style header with their q weights (bad weights are 0)."""
+    out = []
+    for part in header.split(","):
         fields = [f.strip() for f in part.split(";")]
-        media = fields[0].lower()
         quality = 1.0
         for param in fields[1:]:
             if param.startswith("q="):
@@ -24,6 +23,15 @@ def wants_activity_json(request: web.Request) -> bool:
                     quality = float(param[2:])
                 except ValueError:
                     quality = 0.0
+        if fields[0]:
+            out.append((fields[0].lower(), quality))
+    return out
+
+
+def wants_activity_json(request: web.Request) -> bool:
+    """True when the client asks for AS2 (bare ld+json counts, as Mastodon sends it)."""
+    best_html, best_as2 = -1.0, -1.0
+    for media, quality in weighted(request.headers.get("Accept", "")):
         if media in AS2_TYPES or media == "application/json":
             best_as2 = max(best_as2, quality)
         elif media in ("text/html", "application/xhtml+xml"):

@@ -1,9 +1,10 @@
 """Interop peers: fediverse software nobody on the team wrote, run on loopback.
 
-Each peer lives in `tests/interop/<peer>/` (pinned `package.json` + `package-lock.json`
-and a small program of ours); `scripts/interop-setup <peer>` installs it into
-`.cache/interop/<peer>/`. When the install cannot be done (no npm, no registry), every
-test that needs the peer is skipped with the reason.
+Each peer lives in `tests/interop/<peer>/`: its pins (`package.json` + `package-lock.json`
+for npm peers, `requirements.txt` with hashes for Python peers) and a small program of
+ours. `scripts/interop-setup <peer>` installs it into `.cache/interop/<peer>/` (Python
+peers into their own venv there). When the install cannot be done (no npm, no registry),
+every test that needs the peer is skipped with the reason.
 
 This module holds what every peer shares (install, session header) and the Fedify
 fixtures; other peers may add theirs in their own modules.
@@ -54,12 +55,41 @@ def installed_versions(peer: str) -> list[str]:
     return found
 
 
+def python_peer_versions(peer: str) -> list[str]:
+    """`name version` of the main packages (`# main:` line of its requirements.txt)
+    installed in the Python peer's own venv, read from their metadata (no process run)."""
+    pins = PEERS_SRC / peer / "requirements.txt"
+    venv = CACHE / peer / "venv"
+    if not pins.is_file() or not venv.is_dir():
+        return []
+    main: list[str] = []
+    for line in pins.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# main:"):
+            main = line.removeprefix("# main:").split()
+    found = []
+    for name in main:
+        wanted = name.lower().replace("-", "_")
+        for metadata in venv.glob("lib/python3*/site-packages/*.dist-info/METADATA"):
+            if metadata.parent.name.lower().split("-")[0] != wanted:
+                continue
+            for line in metadata.read_text(encoding="utf-8", errors="replace").splitlines():
+                if line.startswith("Version: "):
+                    found.append(f"{name} {line.removeprefix('Version: ')}")
+                    break
+    return found
+
+
+def python_peer(peer: str) -> bool:
+    return (PEERS_SRC / peer / "requirements.txt").is_file()
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Shown when this conftest is loaded at start-up (e.g. `pytest tests/interop`)."""
     lines = []
-    for manifest in sorted(PEERS_SRC.glob("*/package.json")):
-        peer = manifest.parent.name
-        versions = installed_versions(peer)
+    peers = {p.parent.name for p in PEERS_SRC.glob("*/package.json")}
+    peers |= {p.parent.name for p in PEERS_SRC.glob("*/requirements.txt")}
+    for peer in sorted(peers):
+        versions = python_peer_versions(peer) if python_peer(peer) else installed_versions(peer)
         lines.append(
             f"interop {peer}: " + (", ".join(versions) if versions else "not installed yet")
         )
@@ -81,7 +111,7 @@ def _to_terminal(config: pytest.Config, message: str) -> None:
 def install_peer(config: pytest.Config, peer: str) -> Path:
     """Run `scripts/interop-setup <peer>` once per session; skip the caller if it fails."""
     if peer not in _installs:
-        if shutil.which("npm") is None:
+        if not python_peer(peer) and shutil.which("npm") is None:
             _installs[peer] = (False, f"interop-setup: {peer}: npm is not installed")
         else:
             try:

@@ -119,6 +119,14 @@ def test_the_expected_commands_exist() -> None:
         "profile",
         "post",
         "deliveries",
+        "practice",
+        "commitments",
+        "policy",
+        "replies",
+        "library",
+        "share",
+        "adopt",
+        "relay",
     }
 
 
