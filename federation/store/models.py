@@ -286,7 +286,22 @@ class Block(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     # The member whose recommendation the operator applied, if any.
     recommended_by: Mapped[str | None] = mapped_column(URI)
+    # Published in our block recommendations, for other members to consider.
+    recommend: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+
+
+class RecommendationSource(Base):
+    """A member whose published block recommendations we read (operator's choice)."""
+
+    __tablename__ = "recommendation_sources"
+    __table_args__ = (UniqueConstraint("local_actor_id", "actor_uri"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    local_actor_id: Mapped[int] = mapped_column(ForeignKey("local_actors.id"), index=True)
+    actor_uri: Mapped[str] = mapped_column(URI)
+    created_at: Mapped[datetime]
+    fetched_at: Mapped[datetime | None]
 
 
 class BlockRecommendation(Base):

@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("value", sa.String(length=2048), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("recommended_by", sa.String(length=2048), nullable=True),
+        sa.Column("recommend", sa.Boolean(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["local_actor_id"],
@@ -72,6 +73,28 @@ def upgrade() -> None:
             batch_op.f("ix_blocks_local_actor_id"), ["local_actor_id"], unique=False
         )
 
+    op.create_table(
+        "recommendation_sources",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("local_actor_id", sa.Integer(), nullable=False),
+        sa.Column("actor_uri", sa.String(length=2048), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("fetched_at", UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["local_actor_id"],
+            ["local_actors.id"],
+            name=op.f("fk_recommendation_sources_local_actor_id_local_actors"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recommendation_sources")),
+        sa.UniqueConstraint(
+            "local_actor_id", "actor_uri", name=op.f("uq_recommendation_sources_local_actor_id")
+        ),
+    )
+    with op.batch_alter_table("recommendation_sources", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_recommendation_sources_local_actor_id"), ["local_actor_id"], unique=False
+        )
+
     with op.batch_alter_table("local_actors", schema=None) as batch_op:
         batch_op.add_column(sa.Column("territory", sa.String(length=255), nullable=True))
 
@@ -80,6 +103,10 @@ def downgrade() -> None:
     with op.batch_alter_table("local_actors", schema=None) as batch_op:
         batch_op.drop_column("territory")
 
+    with op.batch_alter_table("recommendation_sources", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_recommendation_sources_local_actor_id"))
+
+    op.drop_table("recommendation_sources")
     with op.batch_alter_table("blocks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_blocks_local_actor_id"))
 
