@@ -77,6 +77,17 @@ class ContentSettings:
 
 
 @dataclass(frozen=True)
+class TrustSettings:
+    # Only members of the network (and allowed domains) may follow us or send us
+    # activities; other fediverse accounts may still follow if non_member_followers.
+    members_only: bool = False
+    allowed_domains: tuple[str, ...] = ()
+    non_member_followers: bool = True
+    # Hold follows from members we do not know yet until the operator approves them.
+    approve_member_follows: bool = False
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     server: ServerSettings = field(default_factory=ServerSettings)
@@ -86,6 +97,7 @@ class Settings:
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
     content: ContentSettings = field(default_factory=ContentSettings)
+    trust: TrustSettings = field(default_factory=TrustSettings)
 
     @property
     def database_url(self) -> str:
@@ -102,6 +114,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "delivery": DeliverySettings,
     "fetch": FetchSettings,
     "content": ContentSettings,
+    "trust": TrustSettings,
 }
 
 
@@ -142,6 +155,11 @@ def _coerce(section: str, key: str, value: Any, expected: Any) -> Any:
                 return real
     elif kind is str and isinstance(value, str):
         return value
+    elif kind is tuple:
+        items = value.split(",") if isinstance(value, str) else value
+        if isinstance(items, list | tuple) and all(isinstance(i, str) for i in items):
+            return tuple(i.strip().lower() for i in items if i.strip())
+        raise CommandError(f"configuration: [{section}] {key} must be a list of texts")
     if kind in (int, float):
         least = "0 or more" if key in ZERO_ALLOWED else "more than 0"
         raise CommandError(

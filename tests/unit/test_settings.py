@@ -43,8 +43,16 @@ def refusal(data_dir: Path, environ: dict[str, str] | None = None) -> str:
 def section_fields() -> dict[str, dict[str, Any]]:
     """Every section of Settings with its keys and default values."""
     defaults = Settings(data_dir=Path("."))
+
+    def as_toml(value: Any) -> Any:
+        # TOML has arrays where the settings hold tuples.
+        return list(value) if isinstance(value, tuple) else value
+
     return {
-        f.name: dataclasses.asdict(getattr(defaults, f.name))
+        f.name: {
+            key: as_toml(value)
+            for key, value in dataclasses.asdict(getattr(defaults, f.name)).items()
+        }
         for f in dataclasses.fields(Settings)
         if f.name != "data_dir"
     }
@@ -205,3 +213,12 @@ def test_render_config_production(tmp_path: Path) -> None:
 def test_float_for_an_int_key_is_refused(tmp_path: Path) -> None:
     write(tmp_path, "[delivery]\nconcurrency = 2.9\n")
     assert "[delivery] concurrency" in refusal(tmp_path)
+
+
+def test_lists_from_file_and_environment(tmp_path: Path) -> None:
+    write(tmp_path, '[trust]\nallowed_domains = ["Coop.Example", "b.example"]\n')
+    assert load_settings(tmp_path, {}).trust.allowed_domains == ("coop.example", "b.example")
+    env = {"DECLICS_TRUST__ALLOWED_DOMAINS": "x.example, y.example"}
+    assert load_settings(tmp_path, env).trust.allowed_domains == ("x.example", "y.example")
+    write(tmp_path, "[trust]\nallowed_domains = [1]\n")
+    assert "list of texts" in refusal(tmp_path)
