@@ -10,6 +10,7 @@ from aiohttp import web
 
 from federation.delivery.worker import DeliveryWorker
 from federation.inbox.processor import InboxProcessor
+from federation.network.worker import CrawlWorker
 from federation.runtime import Runtime
 from federation.web.keys import RUNTIME, TEMPLATES
 from federation.web.middlewares import errors
@@ -18,7 +19,8 @@ from federation.web.routes import add_routes
 
 
 def create_app(runtime: Runtime, *, run_workers: bool = True) -> web.Application:
-    """Build the web app; with `run_workers`, delivery and inbox workers run inside it."""
+    """Build the web app; with `run_workers`, the delivery, inbox and crawl workers run
+    inside it."""
     app = web.Application(
         middlewares=[errors],
         client_max_size=runtime.settings.inbox.max_body_bytes,
@@ -38,6 +40,7 @@ def create_app(runtime: Runtime, *, run_workers: bool = True) -> web.Application
             tasks = [
                 asyncio.create_task(DeliveryWorker(runtime).run_forever()),
                 asyncio.create_task(InboxProcessor(runtime).run_forever()),
+                asyncio.create_task(CrawlWorker(runtime).run_forever()),
             ]
             yield
             for task in tasks:

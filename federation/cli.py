@@ -129,6 +129,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from federation.delivery.worker import DeliveryWorker
     from federation.inbox.processor import InboxProcessor
+    from federation.network.worker import CrawlWorker
     from federation.runtime import build_runtime
 
     settings = _settings(args)
@@ -137,7 +138,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     async def main() -> int:
         rt = build_runtime(settings)
         try:
-            await asyncio.gather(DeliveryWorker(rt).run_forever(), InboxProcessor(rt).run_forever())
+            await asyncio.gather(
+                DeliveryWorker(rt).run_forever(),
+                InboxProcessor(rt).run_forever(),
+                CrawlWorker(rt).run_forever(),
+            )
         finally:
             await rt.close()
         return 0
@@ -308,6 +313,7 @@ def cmd_requests(args: argparse.Namespace) -> int:
 
 def _cmd_respond(args: argparse.Namespace, accept: bool) -> int:
     from federation.actors import follows
+    from federation.inbox import admission
     from federation.outbox import follow
 
     async def body(rt: Any, org: Any) -> int:
@@ -317,6 +323,9 @@ def _cmd_respond(args: argparse.Namespace, accept: bool) -> int:
             if row is None or row.state != follows.PENDING:
                 raise CommandError(f"no pending follow request from {args.target}")
             await follow.respond(session, org, row, target, rt.clock.now(), accept=accept)
+            member = admission.is_member_document(target.document)
+            if accept and member and rt.settings.trust.follow_back_members:
+                await follow.follow_back(session, org, target, rt.clock.now())
         print(f"{'Approved' if accept else 'Rejected'} {target.uri}")
         return 0
 
@@ -340,7 +349,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
     from federation.outbox import profile
 
     changes: dict[str, Any] = {}
-    for key in ("name", "summary", "icon_url", "image_url"):
+    for key in ("name", "summary", "icon_url", "image_url", "territory"):
         value = getattr(args, key)
         if value is not None:
             changes[key] = value.strip()
@@ -601,6 +610,101 @@ def cmd_replies(args: argparse.Namespace) -> int:
     return _run(_with_runtime(args, body))
 
 
+# -- trust ------------------------------------------------------------------------
+
+
+def cmd_block(args: argparse.Namespace) -> int:
+    from federation.actors import trust
+
+    async def body(rt: Any, org: Any) -> int:
+        async with rt.sessions.begin() as session:
+            if args.command == "unblock":
+                if not await trust.remove(session, org.id, args.kind, args.value):
+                    raise CommandError(f"{args.value} is not blocked")
+                print(f"unblocked {args.kind} {args.value}")
+                return 0
+            block = await trust.add(
+                session,
+                org.id,
+                args.kind,
+                args.value,
+                rt.clock.now(),
+                reason=args.reason,
+                recommend=args.recommend,
+            )
+            dropped = await trust.drop_relations(session, block)
+        note = " (recommended to other members)" if block.recommend else ""
+        print(f"blocked {block.kind} {block.value}{note}; {dropped} follow relations ended")
+        return 0
+
+    return _run(_with_runtime(args, body))
+
+
+def cmd_blocks(args: argparse.Namespace) -> int:
+    from federation.actors import trust
+
+    async def body(rt: Any, org: Any) -> int:
+        async with rt.sessions() as session:
+            rows = await trust.listing(session, org.id)
+        if args.json:
+            print(
+                json.dumps(
+                    [
+                        {
+                            "kind": b.kind,
+                            "value": b.value,
+                            "reason": b.reason,
+                            "recommended": b.recommend,
+                            "recommended_by": b.recommended_by,
+                        }
+                        for b in rows
+                    ],
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
+        elif not rows:
+            print("(no blocks)")
+        for block in [] if args.json else rows:
+            print(f"{block.kind}\t{block.value}\t{block.reason}")
+        return 0
+
+    return _run(_with_runtime(args, body))
+
+
+def cmd_recommendations(args: argparse.Namespace) -> int:
+    from federation.actors import recommendations
+    from federation.inbox.intake import signer_for
+
+    async def body(rt: Any, org: Any) -> int:
+        now = rt.clock.now()
+        if args.action == "fetch":
+            new = await recommendations.fetch(rt, org, await signer_for(rt, org.domain))
+            print(f"{new} new recommendations (see 'declics recommendations list')")
+            return 0
+        async with rt.sessions.begin() as session:
+            if args.action == "subscribe":
+                await recommendations.subscribe(session, org, args.member, now)
+                print(f"we now read the block recommendations of {args.member}")
+            elif args.action in ("apply", "dismiss"):
+                row = await recommendations.decide(
+                    session, org, args.id, args.action == "apply", now
+                )
+                print(f"recommendation #{row.id} {row.state}: {row.kind} {row.value}")
+            else:
+                rows = await recommendations.pending(session, org)
+                if not rows:
+                    print("(no pending recommendations)")
+                for row in rows:
+                    print(
+                        f"#{row.id}\t{row.kind}\t{row.value}\tfrom {row.source_actor_uri}"
+                        f"\t{row.reason}"
+                    )
+        return 0
+
+    return _run(_with_runtime(args, body))
+
+
 # -- library -----------------------------------------------------------------------
 
 
@@ -642,6 +746,75 @@ def cmd_library(args: argparse.Namespace) -> int:
         else:
             for r in [] if args.json else rows:
                 print(f"{r.uri}\t{r.kind}\t{r.licence or '?'}\t{r.title or ''}")
+        return 0
+
+    return _run(_with_runtime(args, body))
+
+
+# -- directory ---------------------------------------------------------------------
+
+
+def cmd_directory(args: argparse.Namespace) -> int:
+    if args.action == "refresh":
+        return _run(_directory_refresh(args))
+    return _cmd_directory_list(args)
+
+
+async def _directory_refresh(args: argparse.Namespace) -> int:
+    from federation.network.crawler import Crawler
+    from federation.runtime import build_runtime
+
+    rt = build_runtime(_settings(args))
+    try:
+        started = rt.clock.now()
+        done = await Crawler(rt).refresh()
+    finally:
+        await rt.close()
+    seconds = ((done.finished_at or started) - started).total_seconds()
+    visited = ", ".join(f"{name} {count}" for name, count in sorted(done.outcomes.items()))
+    print(
+        f"crawl round {done.id}: {done.members} members ({done.stale} newly stale, "
+        f"{done.dropped} dropped); {done.requests} requests ({done.not_modified} not "
+        f"modified) in {seconds:.1f} s; visited: {visited or 'nothing'}"
+    )
+    return 0
+
+
+def _cmd_directory_list(args: argparse.Namespace) -> int:
+    from federation.actors import local
+    from federation.content.commitments import PROGRESS
+    from federation.network import directory
+
+    if args.progress is not None and args.progress not in PROGRESS:
+        raise CommandError(f"--progress must be one of {', '.join(PROGRESS)}")
+    filters = directory.Filters(args.commitment, args.progress, args.territory)
+
+    async def body(rt: Any, org: Any) -> int:
+        owner = local.urls_of(org).id
+        async with rt.sessions() as session:
+            rows = [m for m in await directory.members(session, owner) if filters.matches(m)]
+            entries = await directory.entries(session, rows)
+        if args.json:
+            listing = []
+            for entry in entries:
+                shown = directory.item(entry)
+                shown["lastSeen"] = entry.member.last_seen_at.isoformat()
+                shown["local"] = entry.member.local
+                listing.append(shown)
+            print(json.dumps(listing, ensure_ascii=False, indent=2))
+            return 0
+        if not entries:
+            filtered = filters != directory.Filters()
+            print("(no member matches)" if filtered else "(the directory is empty)")
+        for entry in entries:
+            member = entry.member
+            progress = " ".join(f"{c['number']}:{c['progress']}" for c in member.commitments)
+            print(
+                f"{member.handle or member.uri}\t{member.name or ''}\t"
+                f"{member.territory or '-'}\t{progress or '-'}\t"
+                f"{len(entry.vouchers)} vouch(es)\t"
+                f"{'stale' if entry.stale else 'seen'} {member.last_seen_at:%Y-%m-%d}"
+            )
         return 0
 
     return _run(_with_runtime(args, body))
@@ -781,7 +954,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = add("serve", cmd_serve, "run the web app and the delivery workers")
     serve.add_argument("--host", help="address to listen on (default from the config)")
     serve.add_argument("--port", type=int, help="port to listen on (default from the config)")
-    add("worker", cmd_worker, "run delivery and inbox workers without the web app")
+    add("worker", cmd_worker, "run delivery, inbox and crawl workers without the web app")
 
     follow = with_actor(add("follow", cmd_follow, "follow an account (@user@host or actor URL)"))
     follow.add_argument("target")
@@ -805,6 +978,9 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("--summary", help="presentation (HTML allowed)")
     profile.add_argument("--icon-url", help="https URL of the avatar image")
     profile.add_argument("--image-url", help="https URL of the header image")
+    profile.add_argument(
+        "--territory", help="where the organisation works (shown in the network's directory)"
+    )
     profile.add_argument(
         "--field",
         action="append",
@@ -888,6 +1064,36 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         cmd = with_actor(add(action, cmd_replies, text, rep_sub))
         cmd.add_argument("id", type=int, help="the reply's number (see 'replies list')")
+    for name, text in (
+        ("block", "refuse a domain or an actor: nothing from it, nothing to it"),
+        ("unblock", "lift a block"),
+    ):
+        cmd = with_actor(add(name, cmd_block, text))
+        cmd.add_argument("kind", choices=["domain", "actor"])
+        cmd.add_argument("value", help="a domain name (coop.example) or an actor address")
+        if name == "block":
+            cmd.add_argument("--reason", default="", help="why (published if recommended)")
+            cmd.add_argument(
+                "--recommend",
+                action="store_true",
+                help="publish it in our block recommendations for other members",
+            )
+    blocks = with_actor(add("blocks", cmd_blocks, "list our blocks"))
+    blocks.add_argument("--json", action="store_true", help="machine-readable output")
+    recs = sub.add_parser(
+        "recommendations",
+        help="read other members' block recommendations, apply or dismiss them",
+    )
+    recs_sub = recs.add_subparsers(dest="action", required=True, metavar="ACTION")
+    subscribe = with_actor(
+        add("subscribe", cmd_recommendations, "read this member's recommendations", recs_sub)
+    )
+    subscribe.add_argument("member", help="the member's actor address")
+    with_actor(add("fetch", cmd_recommendations, "read the subscribed members now", recs_sub))
+    with_actor(add("list", cmd_recommendations, "list pending recommendations", recs_sub))
+    for action, text in (("apply", "block as recommended"), ("dismiss", "do not block")):
+        cmd = with_actor(add(action, cmd_recommendations, text, recs_sub))
+        cmd.add_argument("id", type=int, help="the recommendation's number")
     lib = with_actor(add("library", cmd_library, "list what followed members shared"))
     lib.add_argument("--search", help="words to look for (full text)")
     lib.add_argument("--kind", choices=["practice", "commitments"], help="only this kind")
@@ -895,6 +1101,26 @@ def build_parser() -> argparse.ArgumentParser:
     lib.add_argument("--licence", help="only this licence (SPDX id)")
     lib.add_argument("--member", help="only items of this member (actor URL)")
     lib.add_argument("--json", action="store_true", help="machine-readable output")
+    network = sub.add_parser(
+        "directory",
+        help="the network's directory: crawl the follow graph now, or list the members",
+        description=(
+            "The directory lists the members of the network found by crawling the follow "
+            "graph from our organisations (see [directory] in the configuration). The "
+            "workers of 'serve' and 'worker' crawl every [directory] refresh_hours."
+        ),
+    )
+    network_sub = network.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add("refresh", cmd_directory, "run one crawl round now and wait for its end", network_sub)
+    members_list = with_actor(
+        add("list", cmd_directory, "list the members of the network we know", network_sub)
+    )
+    members_list.add_argument("--commitment", type=int, help="only members stating it (1-7)")
+    members_list.add_argument(
+        "--progress", help="only this progress (to-start, in-progress, achieved)"
+    )
+    members_list.add_argument("--territory", help="only members of this territory")
+    members_list.add_argument("--json", action="store_true", help="machine-readable output")
     relay = sub.add_parser(
         "relay",
         help="subscribe to fediverse relays, list them, unsubscribe",

@@ -83,8 +83,29 @@ class TrustSettings:
     members_only: bool = False
     allowed_domains: tuple[str, ...] = ()
     non_member_followers: bool = True
-    # Hold follows from members we do not know yet until the operator approves them.
+    # Follow back the members that follow us, so that a newcomer joins the network
+    # by following one member.
+    follow_back_members: bool = True
+    # Hold follows from members we do not know yet until the operator approves them
+    # (and follow back only then).
     approve_member_follows: bool = False
+
+
+@dataclass(frozen=True)
+class DirectorySettings:
+    # How far the crawl goes from our organisations, in follows (1: our contacts).
+    depth: int = 3
+    # The directory holds at most this many members; the crawl stops adding beyond it.
+    max_members: int = 5000
+    # A crawl round starts this long after the previous one began.
+    refresh_hours: float = 6.0
+    # A member not seen for this long is shown as stale, then dropped.
+    stale_after_days: float = 7.0
+    drop_after_days: float = 30.0
+    # Requests per second to one host, at most (a token bucket per host).
+    per_host_requests_per_second: float = 2.0
+    # Actors fetched at the same time (each host still gets its own pace).
+    concurrency: int = 16
 
 
 @dataclass(frozen=True)
@@ -98,6 +119,7 @@ class Settings:
     fetch: FetchSettings = field(default_factory=FetchSettings)
     content: ContentSettings = field(default_factory=ContentSettings)
     trust: TrustSettings = field(default_factory=TrustSettings)
+    directory: DirectorySettings = field(default_factory=DirectorySettings)
 
     @property
     def database_url(self) -> str:
@@ -115,6 +137,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "fetch": FetchSettings,
     "content": ContentSettings,
     "trust": TrustSettings,
+    "directory": DirectorySettings,
 }
 
 

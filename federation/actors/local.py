@@ -104,7 +104,10 @@ def _adhesion(
             "charterHash": f"sha256:{text.sha256}",
             "signedOn": actor.charter_signed_on,
             "commitmentStatements": commitments,
+            "directory": f"{urls_of(actor).id}/directory",
         }
+    if actor.territory:
+        extension["territory"] = actor.territory
     if storage:
         policy_url = f"{actor.base_url}/data-policy"
         fields.append(
@@ -116,6 +119,7 @@ def _adhesion(
         )
     if licence_name:
         fields.append(("Licence des contenus partagés", licence_name))
+    extension["blockRecommendations"] = f"{urls_of(actor).id}/blocks"
     return fields, extension
 
 

@@ -7,10 +7,13 @@ from urllib.parse import urldefrag
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation import keypairs
 from federation.runtime import Runtime
+from federation.store.engine import dialect_name
 from federation.store.models import RemoteActor, RemoteKey
 from federation.transport.client import FetchError, Signer
 from federation.vocab.normalize import Actor, ProtocolError, host_of, parse_actor
@@ -41,8 +44,23 @@ async def store(session: AsyncSession, actor: Actor, now: datetime) -> RemoteAct
     """Insert or refresh the cached copy of an actor and replace its keys."""
     row = await get_cached(session, actor.id)
     if row is None:
-        row = RemoteActor(uri=actor.id)
-        session.add(row)
+        # Two requests may cache the same actor at once: the second one updates.
+        insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+        await session.execute(
+            insert(RemoteActor)
+            .values(
+                uri=actor.id,
+                host=host_of(actor.id),
+                actor_type=actor.type,
+                inbox=actor.inbox,
+                document={},
+                fetched_at=now,
+            )
+            .on_conflict_do_nothing()
+        )
+        row = await get_cached(session, actor.id)
+        if row is None:  # pragma: no cover - inserted just above
+            raise LookupError(actor.id)
     row.host = host_of(actor.id)
     row.actor_type = actor.type
     row.username = actor.preferred_username

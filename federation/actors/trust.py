@@ -7,6 +7,7 @@ what the shared inbox and the crawler need before they know who is concerned.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -14,7 +15,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.errors import CommandError
-from federation.store.models import Block
+from federation.store.models import Block, Follower, Following, RemoteActor
+from federation.vocab import declics
 
 DOMAIN = "domain"
 ACTOR = "actor"
@@ -57,6 +59,24 @@ async def is_blocked(session: AsyncSession, local_actor_id: int | None, uri: str
     return (await session.execute(query.limit(1))).first() is not None
 
 
+async def matcher(session: AsyncSession, local_actor_id: int) -> Callable[[str], bool]:
+    """A check for many addresses at once (a fan-out): the blocks are read once."""
+    rows = (
+        await session.execute(
+            select(Block.kind, Block.value).where(Block.local_actor_id == local_actor_id)
+        )
+    ).all()
+    domains = {value for kind, value in rows if kind == DOMAIN}
+    actors = {value for kind, value in rows if kind == ACTOR}
+
+    def blocked(uri: str) -> bool:
+        if uri.split("#", 1)[0] in actors:
+            return True
+        return any(suffix in domains for suffix in _domain_suffixes(host_of(uri)))
+
+    return blocked
+
+
 async def add(
     session: AsyncSession,
     local_actor_id: int,
@@ -65,6 +85,7 @@ async def add(
     now: datetime,
     reason: str = "",
     recommended_by: str | None = None,
+    recommend: bool = False,
 ) -> Block:
     value = normalise(kind, value)
     existing = (
@@ -82,6 +103,7 @@ async def add(
         value=value,
         reason=reason,
         recommended_by=recommended_by,
+        recommend=recommend,
         created_at=now,
     )
     session.add(block)
@@ -105,3 +127,50 @@ async def listing(session: AsyncSession, local_actor_id: int) -> list[Block]:
         select(Block).where(Block.local_actor_id == local_actor_id).order_by(Block.id)
     )
     return list(rows.scalars())
+
+
+async def drop_relations(session: AsyncSession, block: Block) -> int:
+    """Blocking ends every follow with the blocked party, both ways."""
+    query = select(RemoteActor)
+    if block.kind == ACTOR:
+        query = query.where(RemoteActor.uri == block.value)
+    else:
+        query = query.where(
+            (RemoteActor.host == block.value) | RemoteActor.host.endswith(f".{block.value}")
+        )
+    dropped = 0
+    for actor in (await session.execute(query)).scalars():
+        for model in (Follower, Following):
+            result = await session.execute(
+                delete(model).where(
+                    model.local_actor_id == block.local_actor_id,
+                    model.remote_actor_id == actor.id,
+                )
+            )
+            dropped += int(result.rowcount)  # type: ignore[attr-defined]
+    return dropped
+
+
+def published_collection(
+    collection_id: str, actor_id: str, blocks: list[Block]
+) -> dict[str, object]:
+    """Our block recommendations, as Block activities other members can read."""
+    items = [
+        {
+            "type": "Block",
+            "actor": actor_id,
+            "kind": block.kind,
+            "object": block.value if block.kind == ACTOR else f"https://{block.value}/",
+            "summary": block.reason,
+            "published": block.created_at.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        }
+        for block in blocks
+        if block.recommend
+    ]
+    return {
+        "@context": declics.context(),
+        "id": collection_id,
+        "type": "OrderedCollection",
+        "totalItems": len(items),
+        "orderedItems": items,
+    }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -72,3 +73,20 @@ def load(version: str = CURRENT_VERSION) -> Charter:
         sha256=hashlib.sha256(canonical_bytes(raw)).hexdigest(),
         raw=raw,
     )
+
+
+def adhesion_of(document: Mapping[str, object]) -> Charter | None:
+    """The charter an actor document says it signed, if we ship that very text.
+
+    A member is known by these signals alone (version and hash of the charter on its
+    actor), never by a list kept somewhere.
+    """
+    version = document.get("charterVersion")
+    declared = document.get("charterHash")
+    if not isinstance(version, str) or not isinstance(declared, str):
+        return None
+    try:
+        text = load(version)
+    except KeyError:
+        return None
+    return text if declared.removeprefix("sha256:") == text.sha256 else None

@@ -9,6 +9,7 @@ from html import unescape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation import proofs
 from federation.actors import local, remote
 from federation.content import licences, practices
 from federation.delivery import queue
@@ -39,11 +40,14 @@ async def share(
     """Boost a library item to our followers, telling its author too."""
     item = await library_item(session, uri)
     urls = local.urls_of(actor)
+    # With its author's proof, the practice travels whole: members verify it without
+    # asking its origin. Without one, only its address is shared.
+    shared: object = item.document if proofs.has_proof(item.document) else item.uri
     document = build.activity(
         "Announce",
         new_uri(actor, "activities"),
         urls.id,
-        item.uri,
+        shared,
         to=[AS_PUBLIC],
         cc=[urls.followers, item.actor_uri],
         published=now,

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.actors import follows, local
@@ -52,12 +53,18 @@ class DeliveryWorker:
         try:
             while True:
                 now = self.rt.clock.now()
-                if now - last_sweep > self._lease / 4:
-                    async with self.rt.sessions.begin() as session:
-                        await queue.reclaim_expired(session, now)
-                    last_sweep = now
                 free = settings.concurrency - len(self._inflight)
-                claimed = await self._claim(min(free, settings.batch_size)) if free > 0 else []
+                try:
+                    if now - last_sweep > self._lease / 4:
+                        async with self.rt.sessions.begin() as session:
+                            await queue.reclaim_expired(session, now)
+                        last_sweep = now
+                    claimed = await self._claim(min(free, settings.batch_size)) if free > 0 else []
+                except DBAPIError as err:
+                    # A locked or unreachable database is a pause, not the end of the worker.
+                    log.warning("delivery worker: database unavailable (%s); retrying", err.orig)
+                    await asyncio.sleep(max(settings.poll_interval_seconds, 1.0))
+                    continue
                 for item in claimed:
                     task = asyncio.create_task(self._deliver(item))
                     self._inflight.add(task)

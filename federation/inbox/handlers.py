@@ -10,11 +10,15 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urldefrag
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import delete, select
 
-from federation.actors import follows, local, remote
+from federation import proofs
+from federation.actors import follows, keys, local, remote
 from federation.content import backfill, library
+from federation.inbox import admission
 from federation.outbox import follow as follow_use_cases
 from federation.outbox import relays
 from federation.runtime import Runtime
@@ -80,19 +84,25 @@ async def on_follow(ctx: Context, activity: Activity) -> str:
     else:
         sender = await _sender(ctx, activity.actor)
         manual = target.manually_approves_followers
+    trust = ctx.rt.settings.trust
+    member = admission.is_member_document(sender.document)
     now = ctx.rt.clock.now()
     async with ctx.rt.sessions.begin() as session:
         existing = await follows.get_follower(session, target.id, sender.id)
-        state = (
-            follows.ACCEPTED
-            if (not manual or (existing is not None and existing.state == follows.ACCEPTED))
-            else follows.PENDING
-        )
+        known = existing is not None and existing.state == follows.ACCEPTED
+        if member and trust.approve_member_follows and not known:
+            manual = True  # the operator admits new members to the network by hand
+        state = follows.ACCEPTED if (not manual or known) else follows.PENDING
         row = await follows.set_follower(session, target.id, sender.id, activity.id, state, now)
+        followed_back = False
         if state == follows.ACCEPTED:
             await follow_use_cases.respond(session, target, row, sender, now, accept=True)
+            if member and trust.follow_back_members and target.actor_type != local.APPLICATION:
+                # Joining = following one member: it follows back, so the newcomer
+                # shows up in every directory after one crawl.
+                followed_back = await follow_use_cases.follow_back(session, target, sender, now)
     ctx.rt.delivery_wakeup.set()
-    return f"processed: follower {state}"
+    return f"processed: follower {state}" + (", followed back" if followed_back else "")
 
 
 async def _undo_follow(ctx: Context, activity: Activity, inner: Activity) -> str:
@@ -272,12 +282,15 @@ async def on_announce(ctx: Context, activity: Activity) -> str:
         followed = await library.is_followed(session, activity.actor)
     if not followed:
         return "ignored: boost of something that is not ours"
-    # A member shares another's practice: take it from its origin, never from the
-    # message, so that no one can put words in the author's mouth.
-    try:
-        document = await ctx.rt.client.get_json(activity.object_id, signer=ctx.signer)
-    except FetchError as err:
-        raise Retry(f"cannot fetch shared object: {err.reason}") from err
+    # A member shares another's practice. Its author's integrity proof, when it
+    # travels with it, lets us keep it as it came; otherwise take it from its
+    # origin, never from the message, so that no one can put words in its mouth.
+    document = await _proven_copy(ctx, activity.object)
+    if document is None:
+        try:
+            document = await ctx.rt.client.get_json(activity.object_id, signer=ctx.signer)
+        except FetchError as err:
+            raise Retry(f"cannot fetch shared object: {err.reason}") from err
     if document.get("id") != activity.object_id:
         return "ignored: shared object's id differs from its address"
     author = id_of(document.get("attributedTo"))
@@ -288,6 +301,23 @@ async def on_announce(ctx: Context, activity: Activity) -> str:
     if item is None:
         return "ignored: shared object is not library material"
     return f"processed: shared {item.kind} stored in the library"
+
+
+async def _proven_copy(ctx: Context, embedded: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The embedded object if its author's FEP-8b32 proof verifies, else None."""
+    if embedded is None or not proofs.is_supported(embedded):
+        return None
+    author, method = id_of(embedded.get("attributedTo")), proofs.proof_method(embedded)
+    if author is None or method is None or urldefrag(method).url != author:
+        return None
+    try:
+        key = await keys.resolve_key(ctx.rt, method, ctx.signer)
+        if not isinstance(key.public_key, Ed25519PublicKey) or key.owner != author:
+            return None
+        proofs.verify_proof(embedded, key.public_key, now=ctx.rt.clock.now())
+    except (keys.KeyUnavailable, proofs.ProofError):
+        return None
+    return dict(embedded)
 
 
 async def _record_reply(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urldefrag
@@ -22,6 +23,7 @@ from federation import http_signatures, proofs
 from federation.actors import keys, local
 from federation.delivery import hosts, queue
 from federation.errors import BadRequest, Unauthorized, Unavailable
+from federation.inbox import admission
 from federation.inbox.states import InboxState
 from federation.runtime import Runtime
 from federation.store.models import InboxItem, LocalActor, RemoteActor
@@ -105,31 +107,57 @@ async def _verify(
     return parsed, key
 
 
-async def _check_proof(
-    rt: Runtime, document: dict[str, object], activity: Activity, signer: Signer
-) -> None:
-    """Verify a FEP-8b32 integrity proof when the activity carries one.
+async def _proof_of(
+    rt: Runtime, document: Mapping[str, object], owner: str, signer: Signer
+) -> bool:
+    """Check a FEP-8b32 integrity proof on `document`, which `owner` must have made.
 
-    A proof we cannot use (unknown cryptosuite, no such key) is ignored, as FEP-8b32
-    says; a proof that does not verify means the body was altered: refused.
+    True when the proof verifies; False when there is none we can use (unknown
+    cryptosuite, key not found: FEP-8b32 says to ignore it). A proof that does not
+    verify, or was made with another actor's key, means the body was altered or
+    forged: refused with 401.
     """
     if not proofs.has_proof(document) or not proofs.is_supported(document):
-        return
+        return False
     method = proofs.proof_method(document)
     if method is None:
-        return
-    if urldefrag(method).url != activity.actor:
+        return False
+    if urldefrag(method).url != owner:
         raise Unauthorized("the integrity proof was made with a key of another actor")
     try:
         key = await keys.resolve_key(rt, method, signer)
     except keys.KeyUnavailable:
-        return
-    if not isinstance(key.public_key, Ed25519PublicKey):
-        return
+        return False
+    if not isinstance(key.public_key, Ed25519PublicKey) or key.owner != owner:
+        return False
     try:
         proofs.verify_proof(document, key.public_key, now=rt.clock.now())
     except proofs.ProofError as err:
         raise Unauthorized(f"integrity proof refused: {err.reason}") from err
+    return True
+
+
+async def _check_proofs(
+    rt: Runtime,
+    document: dict[str, object],
+    activity: Activity,
+    signer: Signer,
+    *,
+    signed_by_actor: bool,
+) -> None:
+    """The activity's own proof, and that of an object it carries from another author.
+
+    An activity signed (HTTP) by someone other than its actor was forwarded — by a
+    relay, or a member sharing it: only the actor's own proof may vouch for it then.
+    """
+    proven = await _proof_of(rt, document, activity.actor, signer)
+    if not signed_by_actor and not proven:
+        raise Unauthorized("the signing key does not belong to the activity's actor")
+    embedded = activity.object
+    author = id_of(embedded.get("attributedTo")) if embedded is not None else None
+    if embedded is not None and author is not None and author != activity.actor:
+        # A shared practice travels with its author's proof: checked, not fetched.
+        await _proof_of(rt, embedded, author, signer)
 
 
 async def _is_unknown(rt: Runtime, actor_uri: str) -> bool:
@@ -143,8 +171,13 @@ async def receive(
     request: http_signatures.HttpRequest,
     recipient: LocalActor | None,
     signer: Signer,
+    organisations: Sequence[int] = (),
 ) -> Accepted:
-    """Authenticate and store one inbound activity; raise a FederationError if refused."""
+    """Authenticate and store one inbound activity; raise a FederationError if refused.
+
+    `organisations` are the local actors the request is for (the recipient, or every
+    organisation of the domain for the shared inbox): their blocks apply.
+    """
     document = parse_body(request.body, rt.settings.inbox.max_json_depth)
     names = {name.lower() for name in request.headers}
     if not names & {"signature", "signature-input", "authorization"}:
@@ -161,14 +194,15 @@ async def receive(
         and await _is_unknown(rt, activity.actor)
     ):
         return Accepted(duplicate=True, activity_id=activity.id)
+    await admission.check_blocks(rt, organisations, activity.actor, request)
     _parsed, key = await _verify(rt, request, signer)
-    if urldefrag(key.owner).url != activity.actor:
-        raise Unauthorized("the signing key does not belong to the activity's actor")
+    signed_by_actor = urldefrag(key.owner).url == activity.actor
     try:
         _check_origin(activity)
     except ProtocolError as err:
         raise BadRequest(err.reason) from err
-    await _check_proof(rt, document, activity, signer)
+    await _check_proofs(rt, document, activity, signer, signed_by_actor=signed_by_actor)
+    await admission.check_membership(rt, activity)
     now = rt.clock.now()
     try:
         async with rt.sessions.begin() as session:

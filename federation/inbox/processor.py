@@ -6,10 +6,12 @@ activity to be processed again (handlers are idempotent).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 
 from federation.delivery.policy import backoff
 from federation.inbox import handlers
@@ -30,12 +32,17 @@ class InboxProcessor:
         self.rt = runtime
 
     async def run_forever(self) -> None:
+        poll = self.rt.settings.delivery.poll_interval_seconds
         while True:
-            if await self.run_once():
+            try:
+                if await self.run_once():
+                    continue
+            except DBAPIError as err:
+                # A locked or unreachable database is a pause, not the end of the worker.
+                log.warning("inbox worker: database unavailable (%s); retrying", err.orig)
+                await asyncio.sleep(max(poll, 1.0))
                 continue
-            await wait_for_work(
-                self.rt.inbox_wakeup, self.rt.settings.delivery.poll_interval_seconds
-            )
+            await wait_for_work(self.rt.inbox_wakeup, poll)
 
     async def _claim(self, limit: int = 32) -> list[tuple[int, int | None, dict[str, object]]]:
         now = self.rt.clock.now()

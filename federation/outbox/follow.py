@@ -98,3 +98,14 @@ async def respond(
     else:
         await session.delete(follower)
     await send(session, actor, document, inboxes=[remote.inbox], now=now)
+
+
+async def follow_back(
+    session: AsyncSession, actor: LocalActor, member: RemoteActor, now: datetime
+) -> bool:
+    """Follow a member that follows us, unless we already do (or asked to)."""
+    existing = await follows.get_following(session, actor.id, member.id)
+    if existing is not None and existing.state in (follows.ACCEPTED, follows.PENDING):
+        return False
+    await follow(session, actor, member, now)
+    return True

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation import proofs
 from federation.actors import local
 from federation.errors import CommandError
 from federation.outbox.publish import new_uri, to_followers
@@ -61,9 +62,18 @@ async def keep_version(session: AsyncSession, obj: LocalObject, now: datetime) -
     )
 
 
+def signed(actor: LocalActor, document: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The object with its author's FEP-8b32 proof, so that it can travel on its own
+    (shared, relayed) and still be checked without asking us."""
+    signer = local.signer_of(actor)
+    unsigned = {k: v for k, v in document.items() if k != "proof"}
+    return proofs.create_proof(unsigned, signer.ed25519_key, signer.ed25519_key_id, now)
+
+
 async def create(
     session: AsyncSession, actor: LocalActor, obj: LocalObject, now: datetime, *, history: bool
 ) -> OutboxActivity:
+    obj.document = signed(actor, obj.document, now)
     session.add(obj)
     await session.flush()
     if history:
@@ -82,6 +92,7 @@ async def update(
 ) -> OutboxActivity:
     obj.version += 1
     obj.updated = now
+    document = signed(actor, document, now)
     obj.document = document
     await session.flush()
     if history:

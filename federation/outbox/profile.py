@@ -14,7 +14,15 @@ from federation.outbox.publish import new_uri, to_followers
 from federation.store.models import LocalActor
 from federation.vocab import build
 
-EDITABLE = {"name", "summary", "icon_url", "image_url", "fields", "manually_approves_followers"}
+EDITABLE = {
+    "name",
+    "summary",
+    "icon_url",
+    "image_url",
+    "fields",
+    "manually_approves_followers",
+    "territory",
+}
 
 
 def _check(changes: dict[str, Any]) -> None:

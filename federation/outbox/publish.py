@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation import proofs
-from federation.actors import follows, local
+from federation.actors import follows, local, trust
 from federation.delivery import queue
 from federation.errors import CommandError
 from federation.store.models import LocalActor, LocalObject, OutboxActivity
@@ -57,7 +57,8 @@ async def send(
     session.add(row)
     await session.flush()
     own = {actor.domain}
-    targets = [url for url in inboxes if queue.inbox_host(url) not in own]
+    blocked = await trust.matcher(session, actor.id)
+    targets = [url for url in inboxes if queue.inbox_host(url) not in own and not blocked(url)]
     await queue.plan(session, row.id, targets, now)
     return row
 

@@ -318,3 +318,94 @@ class BlockRecommendation(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(16))  # pending | applied | dismissed
     received_at: Mapped[datetime]
+
+
+class CrawlRound(Base):
+    """One crawl of the network's follow graph, from our organisations outwards."""
+
+    __tablename__ = "crawl_rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reason: Mapped[str] = mapped_column(String(16))  # schedule | request
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    not_modified: Mapped[int] = mapped_column(Integer, default=0)
+    members: Mapped[int] = mapped_column(Integer, default=0)
+    stale: Mapped[int] = mapped_column(Integer, default=0)
+    dropped: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CrawlNode(Base):
+    """An actor to visit in a crawl round (the frontier), at its distance from us."""
+
+    __tablename__ = "crawl_nodes"
+    __table_args__ = (
+        UniqueConstraint("round_id", "uri"),
+        Index("ix_crawl_nodes_round_state_depth", "round_id", "state", "depth"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("crawl_rounds.id"))
+    uri: Mapped[str] = mapped_column(URI)
+    depth: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))  # pending | claimed | done
+    lease_expires_at: Mapped[datetime | None]
+    # member | not-member | unreachable | blocked | gone | error
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(String(500))
+
+
+class DirectoryMember(Base):
+    """A member of the network as the crawler last saw it: the directory's rows."""
+
+    __tablename__ = "directory_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uri: Mapped[str] = mapped_column(URI, unique=True)
+    host: Mapped[str] = mapped_column(String(255), index=True)
+    local: Mapped[bool] = mapped_column(Boolean, default=False)  # one of our organisations
+    actor_type: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(255))
+    handle: Mapped[str | None] = mapped_column(String(320))
+    summary: Mapped[str] = mapped_column(Text, default="")  # sanitized HTML
+    icon_url: Mapped[str | None] = mapped_column(URI)
+    url: Mapped[str | None] = mapped_column(URI)
+    territory: Mapped[str | None] = mapped_column(String(255))
+    charter_version: Mapped[str] = mapped_column(String(32))
+    charter_hash: Mapped[str] = mapped_column(String(64))
+    # [{"number": 1, "progress": "in-progress"}, …] from the commitments Article.
+    commitments: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    practices: Mapped[int | None] = mapped_column(Integer)
+    directory_url: Mapped[str | None] = mapped_column(URI)
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    checked_at: Mapped[datetime]
+    stale_since: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class DirectoryVouch(Base):
+    """A member follows an actor (read from its `following`): it vouches for it."""
+
+    __tablename__ = "directory_vouches"
+    __table_args__ = (UniqueConstraint("voucher_id", "member_uri"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    voucher_id: Mapped[int] = mapped_column(ForeignKey("directory_members.id"))
+    member_uri: Mapped[str] = mapped_column(URI, index=True)
+    seen_at: Mapped[datetime]
+
+
+class FetchCache(Base):
+    """The crawler's last copy of a document, with the validators its server gave."""
+
+    __tablename__ = "fetch_cache"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(URI, unique=True)
+    etag: Mapped[str | None] = mapped_column(String(255))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    document: Mapped[dict[str, Any]]
+    fetched_at: Mapped[datetime]

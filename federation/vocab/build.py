@@ -244,7 +244,8 @@ def activity(
 
 
 def _strip_context(obj: Any) -> Any:
-    if isinstance(obj, Mapping) and "@context" in obj:
+    # A signed object keeps its @context: its integrity proof covers it.
+    if isinstance(obj, Mapping) and "@context" in obj and "proof" not in obj:
         return {k: v for k, v in obj.items() if k != "@context"}
     return obj
 

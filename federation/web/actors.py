@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
-from federation.actors import local
+from federation.actors import local, trust
 from federation.content import identity
 from federation.errors import BadRequest, NotFound
 from federation.outbox import collections
@@ -138,3 +138,12 @@ def _base(request: web.Request) -> str:
     # Object ids were minted from the base URL; the scheme is the actor's.
     scheme = "https" if not runtime(request).settings.server.dev else request.scheme
     return f"{scheme}://{request.host}"
+
+
+async def block_recommendations(request: web.Request) -> web.StreamResponse:
+    """The blocks we recommend to other members (only those marked so)."""
+    org = await organisation(request, request.match_info["username"])
+    async with runtime(request).sessions() as session:
+        blocks = await trust.listing(session, org.id)
+    urls = local.urls_of(org)
+    return activity_json(trust.published_collection(f"{urls.id}/blocks", urls.id, blocks))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from federation.actors import local
 from federation.http_signatures import HttpRequest
 from federation.inbox import intake
 from federation.store.models import LocalActor
@@ -29,7 +30,14 @@ async def _receive(
         body=body,
     )
     signer = await intake.signer_for(rt, domain(request))
-    await intake.receive(rt, view, recipient, signer)
+    if recipient is not None and recipient.actor_type != local.APPLICATION:
+        addressed = [recipient.id]
+    else:
+        async with rt.sessions() as session:
+            addressed = [
+                o.id for o in await local.organisations(session) if o.domain == domain(request)
+            ]
+    await intake.receive(rt, view, recipient, signer, addressed)
     return web.json_response({"status": "accepted"}, status=202)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from federation.web import actors, content, inbox, pages, wellknown
+from federation.web import actors, content, directory, inbox, pages, wellknown
 
 
 def add_routes(app: web.Application) -> None:
@@ -26,7 +26,9 @@ def add_routes(app: web.Application) -> None:
                 actors.collection,
             ),
             web.post("/users/{username}/inbox", inbox.personal),
+            web.get("/users/{username}/blocks", actors.block_recommendations),
             web.get("/users/{username}/practices.atom", content.practices_feed),
+            web.get("/users/{username}/directory", directory.collection),
             web.get("/objects/{id}", actors.local_object),
             web.get("/practices/{slug}", actors.local_object),
             web.get("/commitments", actors.local_object),
@@ -38,6 +40,7 @@ def add_routes(app: web.Application) -> None:
             web.get("/commitments/history", content.commitment_history),
             web.get("/tags/{tag}", content.theme),
             web.get("/library", content.library_page),
+            web.get("/directory", directory.page),
             web.get("/charter", content.charter_current),
             web.get("/charter/{version}", content.charter_version),
             web.get("/ns", content.vocabulary),

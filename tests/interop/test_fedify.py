@@ -2,7 +2,7 @@
 loopback over http: follows both ways, Create/Update/Delete delivery, RFC 9421 first knock and
 the fall-back to draft-cavage. The Fedify side is tests/interop/fedify/peer.mjs.
 
-Not covered yet: WebFinger by `acct:` handle (Fedify only looks handles up over https).
+WebFinger by `acct:` handle over https is in test_fedify_webfinger.py.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from federation.actors import follows, remote
 from federation.app import create_app
+from federation.content import practices
 from federation.inbox.intake import signer_for
 from federation.inbox.states import InboxState
 from federation.outbox import follow as follow_use_cases
@@ -198,6 +199,29 @@ async def test_fedify_follows_member_and_receives_note_update_delete(
     assert create["object"]["type"] == "Note"
     assert create["object"]["content"] == "<p>Bonjour Fedify</p>"
     assert create["object"]["attributedTo"] == a.actor_id
+
+    # The member publishes a practice: Fedify receives the Article, its extension
+    # terms and its author's integrity proof intact.
+    draft = practices.parse_file(
+        "---\ntitle: Mutualiser la comptabilité\nsummary: Entre coopératives\n"
+        "themes: [7]\n---\nCorps en *Markdown*.\n",
+        "CC-BY-SA-4.0",
+    )
+    async with a.rt.sessions.begin() as session:
+        practice, _ = await practices.publish(session, org, draft, a.rt.clock.now(), "fr")
+    a.rt.delivery_wakeup.set()
+
+    async def got_article() -> bool:
+        return any(id_of(c.get("object")) == practice.uri for c in await peer.received("Create"))
+
+    await peer.until(got_article, "the Create(Article) to reach Fedify")
+    [article] = [
+        c["object"] for c in await peer.received("Create") if id_of(c["object"]) == practice.uri
+    ]
+    assert article["type"] == "Article"
+    assert article["name"] == "Mutualiser la comptabilité"
+    assert "#<span>Cooperation</span>" in article["summary"]
+    assert article["url"] == practice.uri
 
     # The member changes its profile: Fedify receives the Update of the actor.
     async with a.rt.sessions.begin() as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,8 +38,9 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def make_certificates(directory: Path) -> Certificates:
-    """The CA and a certificate for 127.0.0.1 to 127.0.0.254, valid for a day."""
+def make_certificates(directory: Path, dns_names: Sequence[str] = ()) -> Certificates:
+    """The CA and a certificate for 127.0.0.1 to 127.0.0.254 (and for `dns_names`, e.g.
+    names under `.test` mapped to those addresses in /etc/hosts), valid for a day."""
     now = datetime.now(UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = (
@@ -73,6 +75,7 @@ def make_certificates(directory: Path) -> Certificates:
     addresses: list[x509.GeneralName] = [
         x509.IPAddress(ipaddress.IPv4Address(f"127.0.0.{n}")) for n in range(1, 255)
     ]
+    addresses += [x509.DNSName(name) for name in dns_names]
     cert = (
         x509.CertificateBuilder()
         .subject_name(_name("127.0.0.1"))

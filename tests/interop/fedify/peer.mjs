@@ -88,7 +88,13 @@ globalThis.fetch = async (input, init) => {
       : null;
   const entry = { method, url: url.href, spec, status: null };
   requests.push(entry);
-  if (!/^127\.\d+\.\d+\.\d+$/.test(url.hostname) && url.hostname !== "localhost") {
+  // Names a test maps to 127.0.0.x in /etc/hosts (PEER_LOOPBACK_NAMES) are loopback too.
+  const loopbackNames = (process.env.PEER_LOOPBACK_NAMES ?? "").split(",").filter(Boolean);
+  if (
+    !/^127\.\d+\.\d+\.\d+$/.test(url.hostname) &&
+    url.hostname !== "localhost" &&
+    !loopbackNames.includes(url.hostname)
+  ) {
     errors.push({ level: "error", category: "peer.fetch", message: `refused ${url.href}` });
     throw new TypeError(`peer: refusing to fetch ${url.href} (loopback only)`);
   }
