@@ -176,6 +176,7 @@ async def in_force(
 
 def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     labels = {
+        "summary": "présentation",
         "storageCountry": "pays de stockage",
         "host": "hébergeur",
         "retention": "durée de conservation",

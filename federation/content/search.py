@@ -56,8 +56,11 @@ async def search(session: AsyncSession, filters: Filters) -> list[LibraryItem]:
             q=_fts5_query(words)
         )
         query = query.where(LibraryItem.id.in_(matches.columns(column("rowid", Integer))))
-    query = query.order_by(LibraryItem.published.desc()).limit(MAX_RESULTS)
-    rows = list((await session.execute(query)).scalars())
-    if filters.theme is not None:
-        rows = [row for row in rows if filters.theme in row.themes]
-    return rows
+    query = query.order_by(LibraryItem.published.desc())
+    if filters.theme is None:
+        return list((await session.execute(query.limit(MAX_RESULTS))).scalars())
+    # Themes are a JSON list: filter them here, before the limit, not after it.
+    themed = (
+        row for row in (await session.execute(query)).scalars() if filters.theme in row.themes
+    )
+    return [row for _, row in zip(range(MAX_RESULTS), themed, strict=False)]

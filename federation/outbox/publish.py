@@ -131,7 +131,6 @@ async def publish_note(
         language=language,
         in_reply_to=reply_to.object_uri if reply_to else None,
     )
-    extra: list[str] = []
     if reply_to is not None:
         # Mastodon shows a reply in its thread when the author is addressed and mentioned.
         note["cc"] = [*note["cc"], reply_to.author_uri]
@@ -142,7 +141,11 @@ async def publish_note(
                 "name": f"@{reply_to.author_handle}" if reply_to.author_handle else "",
             }
         ]
-        extra.append(reply_to.author_inbox)
+    # Like every object we publish, the note carries its author's proof.
+    signer = local.signer_of(actor)
+    audience: dict[str, list[str]] = {"to": note["to"], "cc": note["cc"]}
+    note = proofs.create_proof(note, signer.ed25519_key, signer.ed25519_key_id, now)
+    extra = [reply_to.author_inbox] if reply_to is not None else []
     obj = LocalObject(
         local_actor_id=actor.id,
         uri=note["id"],
@@ -157,8 +160,8 @@ async def publish_note(
             new_uri(actor, "activities"),
             urls.id,
             note,
-            to=note["to"],
-            cc=note["cc"],
+            to=audience["to"],
+            cc=audience["cc"],
             published=now,
         ),
         note,
