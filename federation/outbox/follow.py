@@ -15,13 +15,22 @@ from federation.vocab import build
 
 
 async def follow(
-    session: AsyncSession, actor: LocalActor, target: RemoteActor, now: datetime
+    session: AsyncSession,
+    actor: LocalActor,
+    target: RemoteActor,
+    now: datetime,
+    followed: str | None = None,
 ) -> str:
-    """Ask to follow `target`; returns the Follow id. Re-following re-sends it."""
+    """Ask to follow `target`; returns the Follow id. Re-following re-sends it.
+
+    `followed` is what the Follow names: the target itself, or for a LitePub relay
+    the Public collection."""
     urls = local.urls_of(actor)
     existing = await follows.get_following(session, actor.id, target.id)
     follow_uri = new_uri(actor, "activities")
-    document = build.activity("Follow", follow_uri, urls.id, target.uri, to=[target.uri])
+    document = build.activity(
+        "Follow", follow_uri, urls.id, followed or target.uri, to=[target.uri]
+    )
     if existing is None:
         session.add(
             Following(

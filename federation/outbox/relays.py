@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.actors import follows, local, remote
 from federation.errors import CommandError
-from federation.outbox import publish
+from federation.outbox import follow, publish
 from federation.runtime import Runtime
 from federation.store.models import Following, LocalActor, RemoteActor
 from federation.vocab import build
@@ -72,26 +72,7 @@ async def subscribe(
 ) -> str:
     """Send the relay a `Follow` of `as:Public` by the application actor; returns its id.
     Subscribing again re-sends it (an accepted subscription stays accepted)."""
-    follow_uri = publish.new_uri(app_actor, "activities")
-    urls = local.urls_of(app_actor)
-    document = build.activity("Follow", follow_uri, urls.id, AS_PUBLIC, to=[relay.uri])
-    existing = await follows.get_following(session, app_actor.id, relay.id)
-    if existing is None:
-        session.add(
-            Following(
-                local_actor_id=app_actor.id,
-                remote_actor_id=relay.id,
-                follow_activity_uri=follow_uri,
-                state=follows.PENDING,
-                created_at=now,
-            )
-        )
-    else:
-        existing.follow_activity_uri = follow_uri
-        if existing.state != follows.ACCEPTED:
-            existing.state = follows.PENDING
-    await publish.send(session, app_actor, document, inboxes=[relay.inbox], now=now)
-    return follow_uri
+    return await follow.follow(session, app_actor, relay, now, followed=AS_PUBLIC)
 
 
 async def unsubscribe(

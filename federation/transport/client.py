@@ -168,43 +168,12 @@ class FederationClient:
         content_types: tuple[str, ...] = AP_CONTENT_TYPES,
     ) -> dict[str, object]:
         """GET a JSON document (signed when a signer is given), following redirects."""
-        session = self._get_session()
-        timeout = aiohttp.ClientTimeout(total=self._settings.fetch.timeout_seconds)
-        current = url
-        for _hop in range(self._settings.fetch.max_redirects + 1):
-            self.check_url(current)
-            headers = {"Accept": accept}
-            if signer is not None:
-                headers = self._sign("GET", current, None, signer, "cavage", headers)
-            try:
-                async with session.get(
-                    current, headers=headers, allow_redirects=False, timeout=timeout
-                ) as response:
-                    if response.status in (301, 302, 303, 307, 308):
-                        location = response.headers.get("Location")
-                        if not location:
-                            raise FetchError("redirect without Location", response.status)
-                        current = urljoin(current, location)
-                        continue
-                    if response.status != 200:
-                        raise FetchError(
-                            f"{urlsplit(current).hostname} answered HTTP {response.status}",
-                            response.status,
-                        )
-                    mime = response.headers.get("Content-Type", "").split(";")[0]
-                    if mime.strip().lower() not in content_types:
-                        raise FetchError(f"unexpected content type {mime!r}", 200)
-                    raw = await self._read_limited(response)
-            except (aiohttp.ClientError, TimeoutError, OSError) as err:
-                raise FetchError(_describe_transport_error(err)) from err
-            try:
-                document = json.loads(raw)
-            except (ValueError, UnicodeDecodeError) as err:
-                raise FetchError("response is not JSON", 200) from err
-            if not isinstance(document, dict):
-                raise FetchError("response is not a JSON object", 200)
-            return document
-        raise FetchError("too many redirects")
+        result = await self.get_json_conditional(
+            url, signer=signer, accept=accept, content_types=content_types
+        )
+        if result.document is None:  # only a conditional request can get a 304
+            raise FetchError("no document in the answer", result.status)
+        return result.document
 
     async def get_json_conditional(
         self,
