@@ -15,19 +15,17 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import select
 
 from federation.actors import follows, remote
-from federation.app import create_app
 from federation.inbox.intake import signer_for
 from federation.inbox.states import InboxState
 from federation.outbox import follow as follow_use_cases
 from federation.outbox import publish
-from federation.store.models import InboxItem
 from tests.conftest import InstanceFactory
 from tests.interop import python_peers
 from tests.support.instance import Instance
 from tests.support.net import free_port, loopback_ip
+from tests.support.queries import follower_uris, following_state, id_of, inbox_items
 from tests.support.wait import until
 
 pytestmark = pytest.mark.interop
@@ -165,7 +163,6 @@ async def recording_instance(instances: InstanceFactory) -> tuple[Instance, list
     `Instance.start` serves, plus a signal hook)."""
     instance = await instances("collectif", start=False, delivery=FAST)
     seen: list[Seen] = []
-    app = create_app(instance.rt)
 
     async def record(request: web.Request, response: web.StreamResponse) -> None:
         names = {name.lower() for name in request.headers}
@@ -173,40 +170,8 @@ async def recording_instance(instances: InstanceFactory) -> tuple[Instance, list
         digest = request.headers.get("Digest")
         seen.append(Seen(request.method, request.path, response.status, signed, digest))
 
-    app.on_response_prepare.append(record)
-    instance.runner = web.AppRunner(app, access_log=None)
-    await instance.runner.setup()
-    host, port = instance.base_url.split("://", 1)[1].split(":")
-    await web.TCPSite(instance.runner, host, int(port)).start()
+    await instance.start(on_response=record)
     return instance, seen
-
-
-def id_of(value: Any) -> Any:
-    return value.get("id") if isinstance(value, dict) else value
-
-
-async def inbox_items(instance: Instance, activity_type: str) -> list[InboxItem]:
-    async with instance.rt.sessions() as session:
-        rows = await session.execute(
-            select(InboxItem).where(InboxItem.activity_type == activity_type)
-        )
-        return list(rows.scalars().all())
-
-
-async def follower_uris(instance: Instance) -> set[str]:
-    org = await instance.organisation()
-    async with instance.rt.sessions() as session:
-        rows = await follows.followers(session, org.id, follows.ACCEPTED)
-    return {actor.uri for _row, actor in rows}
-
-
-async def following_state(instance: Instance, target_uri: str) -> str | None:
-    org = await instance.organisation()
-    async with instance.rt.sessions() as session:
-        rows = await follows.followings(
-            session, org.id, (follows.ACCEPTED, follows.PENDING, follows.REJECTED)
-        )
-    return next((row.state for row, actor in rows if actor.uri == target_uri), None)
 
 
 def posts_from_bovine(seen: list[Seen], instance: Instance) -> list[Seen]:

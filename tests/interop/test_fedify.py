@@ -13,19 +13,18 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from sqlalchemy import select
 
 from federation.actors import follows, remote
-from federation.app import create_app
 from federation.content import practices
 from federation.inbox.intake import signer_for
 from federation.inbox.states import InboxState
 from federation.outbox import follow as follow_use_cases
 from federation.outbox import objects, profile, publish
-from federation.store.models import InboxItem, LocalActor
+from federation.store.models import LocalActor
 from tests.conftest import InstanceFactory
 from tests.interop.conftest import FedifyPeer, FedifyPeerFactory
 from tests.support.instance import Instance
+from tests.support.queries import follower_uris, following_state, id_of, inbox_items
 
 pytestmark = pytest.mark.interop
 
@@ -46,10 +45,9 @@ async def recording_instance(
     instances: InstanceFactory, **overrides: dict[str, Any]
 ) -> tuple[Instance, list[Seen]]:
     """A started Déclics instance that records the signature spec and the answer of
-    every POST it receives (the same app `Instance.start` serves, plus a signal hook)."""
+    every POST it receives."""
     instance = await instances("collectif", start=False, delivery=FAST, **overrides)
     seen: list[Seen] = []
-    app = create_app(instance.rt)
 
     async def record(request: web.Request, response: web.StreamResponse) -> None:
         if request.method != "POST":
@@ -64,40 +62,8 @@ async def recording_instance(
         )
         seen.append(Seen(request.path, response.status, spec))
 
-    app.on_response_prepare.append(record)
-    instance.runner = web.AppRunner(app, access_log=None)
-    await instance.runner.setup()
-    host, port = instance.base_url.split("://", 1)[1].split(":")
-    await web.TCPSite(instance.runner, host, int(port)).start()
+    await instance.start(on_response=record)
     return instance, seen
-
-
-def id_of(value: Any) -> Any:
-    return value.get("id") if isinstance(value, dict) else value
-
-
-async def inbox_items(instance: Instance, activity_type: str) -> list[InboxItem]:
-    async with instance.rt.sessions() as session:
-        rows = await session.execute(
-            select(InboxItem).where(InboxItem.activity_type == activity_type)
-        )
-        return list(rows.scalars().all())
-
-
-async def follower_uris(instance: Instance) -> set[str]:
-    org = await instance.organisation()
-    async with instance.rt.sessions() as session:
-        rows = await follows.followers(session, org.id, follows.ACCEPTED)
-    return {actor.uri for _row, actor in rows}
-
-
-async def following_state(instance: Instance, target_uri: str) -> str | None:
-    org = await instance.organisation()
-    async with instance.rt.sessions() as session:
-        rows = await follows.followings(
-            session, org.id, (follows.ACCEPTED, follows.PENDING, follows.REJECTED)
-        )
-    return next((row.state for row, actor in rows if actor.uri == target_uri), None)
 
 
 def assert_has_proof(payload: dict[str, Any], actor_id: str) -> None:

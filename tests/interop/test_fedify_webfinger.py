@@ -28,7 +28,6 @@ from aiohttp import web
 from sqlalchemy import select
 
 from federation import cli
-from federation.actors import follows
 from federation.app import create_app
 from federation.runtime import build_runtime
 from federation.settings import load_settings
@@ -37,6 +36,7 @@ from tests.interop.conftest import FedifyPeer, FedifyPeerFactory
 from tests.interop.tls import Certificates, make_certificates
 from tests.support.instance import Instance
 from tests.support.net import loopback_ip
+from tests.support.queries import follower_uris, id_of
 
 pytestmark = pytest.mark.interop
 
@@ -135,17 +135,6 @@ async def instance(
         yield made
     finally:
         await asyncio.wait_for(made.stop(), 10)
-
-
-def id_of(value: Any) -> Any:
-    return value.get("id") if isinstance(value, dict) else value
-
-
-async def follower_uris(instance: Instance) -> set[str]:
-    org = await instance.organisation()
-    async with instance.rt.sessions() as session:
-        rows = await follows.followers(session, org.id, follows.ACCEPTED)
-    return {actor.uri for _row, actor in rows}
 
 
 async def follow_items(instance: Instance) -> list[InboxItem]:

@@ -35,13 +35,14 @@ from federation.inbox.states import InboxState
 from federation.outbox import relays
 from federation.runtime import build_runtime
 from federation.settings import load_settings
-from federation.store.models import InboxItem, LibraryItem
+from federation.store.models import LibraryItem
 from tests.e2e.test_practices import practice_file
 from tests.e2e.test_practices import publish as publish_practice
 from tests.interop import python_peers
 from tests.interop.tls import Certificates, make_certificates
 from tests.support.instance import Instance
 from tests.support.net import free_port, loopback_ip
+from tests.support.queries import inbox_items
 from tests.support.wait import until
 
 pytestmark = pytest.mark.interop
@@ -212,14 +213,6 @@ async def subscribe(instance: Instance, relay: Relay) -> None:
         return [actor.uri for _row, actor in rows] == [relay.actor_id]
 
     await relay.until(followed_back, f"the relay's follow of {instance.base_url}/actor")
-
-
-async def inbox_items(instance: Instance, activity_type: str) -> list[InboxItem]:
-    async with instance.rt.sessions() as session:
-        rows = await session.execute(
-            select(InboxItem).where(InboxItem.activity_type == activity_type)
-        )
-        return list(rows.scalars())
 
 
 async def test_practice_reaches_another_member_through_activityrelay(

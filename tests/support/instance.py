@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from federation.clock import Clock
 from federation.runtime import Runtime, build_runtime
 from federation.settings import Settings, load_settings
 from tests.support.net import free_port, loopback_ip
+
+ResponseHook = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
 
 
 @dataclass
@@ -36,8 +39,12 @@ class Instance:
     def handle(self) -> str:
         return f"{self.username}@{self.base_url.split('://', 1)[1]}"
 
-    async def start(self) -> None:
+    async def start(self, on_response: ResponseHook | None = None) -> None:
+        """Serve on the base URL's address; `on_response` sees every answer (tests
+        that check what a peer sent us)."""
         app = create_app(self.rt)
+        if on_response is not None:
+            app.on_response_prepare.append(on_response)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         host, port = self.base_url.split("://", 1)[1].split(":")
