@@ -7,6 +7,7 @@ takes its default here, so an old file keeps working after an upgrade.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -231,11 +232,19 @@ def load_settings(data_dir: Path, environ: Mapping[str, str] | None = None) -> S
     return Settings(data_dir=data_dir.resolve(), **built)
 
 
-def render_config(*, dev: bool, host: str = "127.0.0.1", port: int = 8000) -> str:
+def render_config(
+    *, dev: bool, host: str = "127.0.0.1", port: int = 8000, database_url: str = ""
+) -> str:
     """The documented configuration file that `declics init` writes."""
     text = TEMPLATE.read_text(encoding="utf-8")
     return (
         text.replace("dev = false", f"dev = {'true' if dev else 'false'}", 1)
         .replace('host = "127.0.0.1"', f'host = "{host}"', 1)
         .replace("port = 8000", f"port = {port}", 1)
+        .replace('url = ""', f"url = {_toml_string(database_url)}", 1)
     )
+
+
+def _toml_string(value: str) -> str:
+    # A JSON string is a valid TOML basic string.
+    return json.dumps(value, ensure_ascii=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from typing import Any
 
 from federation.cli.base import (
@@ -28,7 +29,7 @@ def cmd_library(args: argparse.Namespace) -> int:
 
     async def body(rt: Any, org: Any) -> int:
         async with rt.sessions() as session:
-            rows = await search(session, filters)
+            rows = await search(session, replace(filters, readers=(org.id,)))
         if args.json:
             print(
                 json.dumps(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiohttp import web
 
 from federation import charter
@@ -13,7 +15,7 @@ from federation.errors import BadRequest, NotFound
 from federation.outbox import objects
 from federation.store.models import LocalActor, LocalObject
 from federation.vocab import build, declics
-from federation.web.context import application, organisation, runtime
+from federation.web.context import application, domain_organisations, organisation, runtime
 from federation.web.keys import TEMPLATES
 from federation.web.negotiation import activity_json, json_response, wants_activity_json
 from federation.web.pages import render
@@ -120,7 +122,12 @@ async def theme(request: web.Request) -> web.StreamResponse:
     org = await organisation(request)
     async with runtime(request).sessions() as session:
         ours = [p for p in await practices.listing(session, org) if number in p.themes]
-        theirs = [i for i in await library.items(session, kind="practice") if number in i.themes]
+        readers = await domain_organisations(request, session)
+        theirs = [
+            i
+            for i in await library.items(session, kind="practice", readers=readers)
+            if number in i.themes
+        ]
     return render(
         request,
         "theme.html",
@@ -150,7 +157,8 @@ async def library_page(request: web.Request) -> web.StreamResponse:
     )
     await organisation(request)
     async with runtime(request).sessions() as session:
-        items = await search(session, filters)
+        readers = await domain_organisations(request, session)
+        items = await search(session, replace(filters, readers=readers))
     return render(
         request,
         "library.html",
