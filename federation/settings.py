@@ -241,10 +241,10 @@ def render_config(
         text.replace("dev = false", f"dev = {'true' if dev else 'false'}", 1)
         .replace('host = "127.0.0.1"', f'host = "{host}"', 1)
         .replace("port = 8000", f"port = {port}", 1)
-        .replace('url = ""', f"url = {_toml_string(database_url)}", 1)
+        .replace('url = ""', f"url = {toml_string(database_url)}", 1)
     )
 
 
-def _toml_string(value: str) -> str:
+def toml_string(value: str) -> str:
     # A JSON string is a valid TOML basic string.
     return json.dumps(value, ensure_ascii=False)

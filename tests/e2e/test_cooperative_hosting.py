@@ -112,6 +112,18 @@ async def test_two_organisations_of_one_install_share_nothing(
         keys = {d["publicKey"]["publicKeyPem"] for d in documents.values()}
         assert len(keys) == 4
 
+        # Forwarded headers choose nothing: only Host routes (the proxy sets it), so a
+        # client cannot reach another organisation through X-Forwarded-Host.
+        forwarded = {
+            "X-Forwarded-Host": alpha_host,
+            "X-Forwarded-Proto": "https",
+            "Forwarded": f"host={alpha_host};proto=https",
+        }
+        async with http.get(f"{beta_url}/users/alpha", headers={**AS2, **forwarded}) as response:
+            assert response.status == 404
+        async with http.get(f"{beta_url}/users/beta", headers={**AS2, **forwarded}) as response:
+            assert (await response.json(content_type=None))["id"] == f"{beta_url}/users/beta"
+
         # carol follows alpha only; alpha follows carol.
         await follow(carol, f"@alpha@{alpha_host}")
         await follow(host, f"@{carol.handle}")

@@ -10,6 +10,7 @@ import aiohttp
 import html5lib
 
 from federation.content import library
+from federation.store.models import Following, RemoteActor
 from tests.conftest import InstanceFactory
 from tests.e2e.test_data_policy import EXAMPLE
 from tests.e2e.test_data_policy import publish as publish_policy
@@ -38,8 +39,31 @@ async def seed(a: Instance) -> str:
     uri = await publish(a, practice_file("Mutualiser la comptabilité"))
     await publish_commitments(a, "in-progress")
     await publish_policy(a, EXAMPLE.read_text(encoding="utf-8"))
-    # A hostile item in the library, as if a followed member had sent it.
+    # A hostile item in the library, as if a followed member had sent it (each
+    # organisation's library shows what it follows).
+    org = await a.organisation()
+    now = a.rt.clock.now()
     async with a.rt.sessions.begin() as session:
+        evil = RemoteActor(
+            uri="https://evil.example/users/x",
+            host="evil.example",
+            actor_type="Organization",
+            inbox="https://evil.example/users/x/inbox",
+            document={},
+            fetched_at=now,
+        )
+        session.add(evil)
+        await session.flush()
+        session.add(
+            Following(
+                local_actor_id=org.id,
+                remote_actor_id=evil.id,
+                follow_activity_uri=f"{a.base_url}/activities/follow-evil",
+                state="accepted",
+                created_at=now,
+                accepted_at=now,
+            )
+        )
         await library.store(
             session,
             "https://evil.example/users/x",

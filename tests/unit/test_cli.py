@@ -16,6 +16,7 @@ import pytest
 from federation import cli
 from federation.settings import CONFIG_NAME
 
+pytestmark = pytest.mark.sqlite_only("checks the SQLite file `declics init` leaves in the data dir")
 BASE_URL = "http://127.0.0.1:8765"
 DB_NAME = "declics.sqlite3"
 OTHER_URL = "http://127.0.0.2:9999"
