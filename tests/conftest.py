@@ -40,6 +40,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         for mark in item.iter_markers("sqlite_only"):
             item.add_marker(pytest.mark.skip(reason=f"SQLite only: {mark.args[0]}"))
+        for mark in item.iter_markers("own_database"):
+            item.add_marker(pytest.mark.skip(reason=f"run in the first pass: {mark.args[0]}"))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import socket
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -155,9 +157,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         rt = build_runtime(settings)
+        # The lease owner of the delivery rows this process holds (ledger, crash tests).
+        name = args.name or f"{socket.gethostname()}-{os.getpid()}"
         try:
             await asyncio.gather(
-                DeliveryWorker(rt).run_forever(),
+                DeliveryWorker(rt, name=name[:64]).run_forever(),
                 InboxProcessor(rt).run_forever(),
                 CrawlWorker(rt).run_forever(),
             )
@@ -224,7 +228,12 @@ def register(r: Registrar) -> None:
     serve = r.add("serve", cmd_serve, "run the web app and the delivery workers")
     serve.add_argument("--host", help="address to listen on (default from the config)")
     serve.add_argument("--port", type=int, help="port to listen on (default from the config)")
-    r.add("worker", cmd_worker, "run delivery, inbox and crawl workers without the web app")
+    worker = r.add(
+        "worker", cmd_worker, "run delivery, inbox and crawl workers without the web app"
+    )
+    worker.add_argument(
+        "--name", help="this worker's name on the delivery rows it holds (default: host-pid)"
+    )
     deliveries = r.with_actor(
         r.add("deliveries", cmd_deliveries, "show the delivery ledger (newest first)")
     )
