@@ -80,6 +80,7 @@ async def test_two_organisations_of_one_install_share_nothing(
     alpha_host, beta_host = alpha_url.split("://")[1], beta_url.split("://")[1]
     alpha, beta = await org_named(host, "alpha"), await org_named(host, "beta")
     carol = await instances("carol")
+    carol_host = carol.base_url.split("://")[1].split(":")[0]
 
     async with aiohttp.ClientSession() as http:
         # WebFinger answers each handle on its own domain only.
@@ -147,9 +148,7 @@ async def test_two_organisations_of_one_install_share_nothing(
 
         # beta blocks carol's domain: alpha still hears from carol.
         async with host.rt.sessions.begin() as session:
-            await trust.add(
-                session, beta.id, "domain", carol.base_url.split("://")[1], host.rt.clock.now()
-            )
+            await trust.add(session, beta.id, "domain", carol_host, host.rt.clock.now())
 
         # carol publishes a practice: it reaches alpha's library, not beta's.
         carol_org = await carol.organisation()
@@ -173,6 +172,18 @@ async def test_two_organisations_of_one_install_share_nothing(
         assert [item["title"] for item in json.loads(out)] == ["Pratique de carol"]
         code, out = await asyncio.to_thread(run_cli, capsys, "library", *data, "beta@" + beta_host)
         assert (code, json.loads(out)) == (0, [])
+        # The CLI acts for the organisation it is told to, and shows only its own.
+        listings = {}
+        for handle in (f"alpha@{alpha_host}", f"beta@{beta_host}"):
+            for command in ("followers", "following", "blocks"):
+                code, out = await asyncio.to_thread(run_cli, capsys, command, *data, handle)
+                assert code == 0
+                listings[handle.split("@")[0], command] = json.loads(out)
+        assert [f["id"] for f in listings["alpha", "followers"]] == [carol.actor_id]
+        assert [f["id"] for f in listings["alpha", "following"]] == [carol.actor_id]
+        assert listings["beta", "followers"] == listings["beta", "following"] == []
+        assert listings["alpha", "blocks"] == []
+        assert [b["value"] for b in listings["beta", "blocks"]] == [carol_host]
 
         # Outgoing: alpha's note goes to carol; beta's note has nobody to go to.
         for org in (alpha, beta):
