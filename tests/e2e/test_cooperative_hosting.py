@@ -150,6 +150,28 @@ async def test_two_organisations_of_one_install_share_nothing(
         async with host.rt.sessions.begin() as session:
             await trust.add(session, beta.id, "domain", carol_host, host.rt.clock.now())
 
+        # carol asks to follow beta too: beta's inbox refuses her, alpha's is untouched.
+        await follow(carol, f"@beta@{beta_host}")
+
+        async def refused() -> bool:
+            async with carol.rt.sessions() as session:
+                statuses = (
+                    await session.execute(
+                        select(Delivery.last_status).where(Delivery.inbox_url.startswith(beta_url))
+                    )
+                ).scalars()
+                return 403 in set(statuses)
+
+        await until(refused, what="beta's inbox refusing carol")
+        async with host.rt.sessions() as session:
+            to_beta = await session.scalar(
+                select(func.count()).select_from(InboxItem).where(InboxItem.recipient_id == beta.id)
+            )
+            beta_followers_rows = await session.scalar(
+                select(func.count()).select_from(Follower).where(Follower.local_actor_id == beta.id)
+            )
+        assert (to_beta, beta_followers_rows) == (0, 0)
+
         # carol publishes a practice: it reaches alpha's library, not beta's.
         carol_org = await carol.organisation()
         async with carol.rt.sessions.begin() as session:
@@ -219,9 +241,17 @@ async def test_two_organisations_of_one_install_share_nothing(
             )
         assert beta_deliveries == 0
 
-        # carol's deliveries all went to alpha's domain, never to beta's.
+        # carol's practice went to alpha's domain only (her follower), never to beta's.
         async with carol.rt.sessions() as session:
-            inboxes = set((await session.execute(select(Delivery.inbox_url))).scalars())
+            inboxes = set(
+                (
+                    await session.execute(
+                        select(Delivery.inbox_url)
+                        .join(OutboxActivity, OutboxActivity.id == Delivery.activity_id)
+                        .where(OutboxActivity.activity_type == "Create")
+                    )
+                ).scalars()
+            )
         assert inboxes and all(url.startswith(alpha_url) for url in inboxes)
 
         # Outbox collections show each organisation's own activities only.
