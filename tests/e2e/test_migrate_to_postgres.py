@@ -26,7 +26,7 @@ from tests.support.instance import Instance
 from tests.support.postgres import session_server
 from tests.support.wait import until
 
-pytestmark = pytest.mark.sqlite_only("moves an instance from SQLite")
+pytestmark = [pytest.mark.postgres, pytest.mark.sqlite_only("moves an instance from SQLite")]
 
 PRACTICE = """---
 title: {title}
