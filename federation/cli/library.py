@@ -140,9 +140,10 @@ def cmd_share(args: argparse.Namespace) -> int:
 def cmd_adopt(args: argparse.Namespace) -> int:
     from federation.content import sharing
 
-    language = instance_settings(args).content.language
-
     async def body(rt: Any, org: Any) -> int:
+        from federation.actors import local
+
+        language = rt.settings.content_for(local.handle_of(org)).language
         async with rt.sessions.begin() as session:
             obj, _ = await sharing.adopt(
                 session,

@@ -183,7 +183,7 @@ async def practices_feed(request: web.Request) -> web.StreamResponse:
         .render(
             org=org,
             practices=rows,
-            language=rt.settings.content.language,
+            language=rt.settings.content_for(local.handle_of(org)).language,
             feed_url=f"{urls.id}/practices.atom",
             profile_url=urls.profile,
             updated=build.iso(newest),

@@ -16,6 +16,7 @@ from federation import cli
 from federation.actors import local, trust
 from federation.content import practices
 from federation.outbox import publish
+from federation.settings import CONFIG_NAME
 from federation.store.models import Delivery, Follower, InboxItem, LocalActor, OutboxActivity
 from tests.conftest import InstanceFactory
 from tests.e2e.test_federation import follow
@@ -207,6 +208,29 @@ async def test_two_organisations_of_one_install_share_nothing(
         assert listings["alpha", "blocks"] == []
         assert [b["value"] for b in listings["beta", "blocks"]] == [carol_host]
 
+        # Content settings of its own: beta writes in Breton under CC0, alpha keeps the
+        # install's (French, CC BY-SA). The CLI reads them per --actor.
+        config = host.data_dir / CONFIG_NAME
+        config.write_text(
+            config.read_text(encoding="utf-8")
+            + f'\n[organisations."beta@{beta_host}".content]\n'
+            + 'language = "br"\ndefault_licence = "CC0-1.0"\n',
+            encoding="utf-8",
+        )
+        notes = {}
+        for handle in (f"alpha@{alpha_host}", f"beta@{beta_host}"):
+            argv = ["--data-dir", str(host.data_dir), "--actor", handle]
+            code, out = await asyncio.to_thread(run_cli, capsys, "post", *argv, "Demat")
+            assert code == 0
+            _, notes[handle.split("@")[0]] = await get(http, out.strip())
+            code, out = await asyncio.to_thread(run_cli, capsys, "profile", *argv)
+            fields = {a["name"]: a["value"] for a in json.loads(out)["attachment"]}
+            notes[handle.split("@")[0] + "-licence"] = fields["Licence des contenus partagés"]
+        assert list(notes["alpha"]["contentMap"]) == ["fr"]
+        assert list(notes["beta"]["contentMap"]) == ["br"]
+        assert "CC0" in notes["beta-licence"]
+        assert "CC0" not in notes["alpha-licence"]
+
         # Outgoing: alpha's note goes to carol; beta's note has nobody to go to.
         for org in (alpha, beta):
             async with host.rt.sessions.begin() as session:
@@ -257,5 +281,5 @@ async def test_two_organisations_of_one_install_share_nothing(
         # Outbox collections show each organisation's own activities only.
         _, alpha_outbox = await get(http, f"{alpha_url}/users/alpha/outbox")
         _, beta_outbox = await get(http, f"{beta_url}/users/beta/outbox")
-        # Public activities only: each organisation's own note.
-        assert (alpha_outbox["totalItems"], beta_outbox["totalItems"]) == (1, 1)
+        # Public activities only: each organisation's own two notes.
+        assert (alpha_outbox["totalItems"], beta_outbox["totalItems"]) == (2, 2)
