@@ -1,0 +1,62 @@
+"""Login attempts per account and per client address (pure; in memory, per process).
+
+Failures are counted in a sliding window; a key over its limit waits until its oldest
+failure leaves the window. Memory is bounded: at most `max_keys` keys are tracked,
+the least recently failed one is forgotten first.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Hashable, Sequence
+
+
+class LoginLimiter:
+    def __init__(
+        self,
+        *,
+        per_account: int = 5,
+        per_address: int = 20,
+        window_seconds: float = 900.0,
+        max_keys: int = 10_000,
+    ) -> None:
+        self.limits = {"account": per_account, "address": per_address}
+        self.window = window_seconds
+        self.max_keys = max_keys
+        self._failures: OrderedDict[Hashable, deque[float]] = OrderedDict()
+
+    def _recent(self, key: Hashable, now: float) -> deque[float]:
+        times = self._failures.get(key)
+        if times is None:
+            return deque()
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if not times:
+            del self._failures[key]
+        return times
+
+    def wait_seconds(self, keys: Sequence[tuple[str, Hashable]], now: float) -> float:
+        """0 when an attempt may be made now; else how long to wait."""
+        wait = 0.0
+        for kind, value in keys:
+            times = self._recent((kind, value), now)
+            if len(times) >= self.limits[kind]:
+                wait = max(wait, times[0] + self.window - now)
+        return wait
+
+    def failed(self, keys: Sequence[tuple[str, Hashable]], now: float) -> None:
+        for kind, value in keys:
+            key = (kind, value)
+            times = self._failures.pop(key, None) or deque(maxlen=self.limits[kind])
+            times.append(now)
+            self._failures[key] = times
+        while len(self._failures) > self.max_keys:
+            self._failures.popitem(last=False)
+
+    def succeeded(self, keys: Sequence[tuple[str, Hashable]]) -> None:
+        for kind, value in keys:
+            if kind == "account":
+                self._failures.pop((kind, value), None)
+
+    def __len__(self) -> int:
+        return len(self._failures)
