@@ -47,13 +47,14 @@ async def _submitted(request: web.Request) -> tuple[forms.Checked, practices.Pra
 def _form_again(
     request: web.Request, checked: forms.Checked, *, preview: str | None, obj: object = None
 ) -> web.Response:
-    status = 200 if checked.ok else 422
+    # A preview is not a submission: it shows no errors yet.
+    errors = {} if preview is not None else checked.errors
     return views.page(
         request,
         "practice_form.html",
-        status=status,
+        status=422 if errors else 200,
         values=checked.values,
-        errors=checked.errors,
+        errors=errors,
         preview=preview,
         obj=obj,
         **_choices(),
@@ -68,8 +69,10 @@ async def create(request: web.Request) -> web.Response:
     org, _ = require(request, roles.PRACTICES)
     checked, draft = await _submitted(request)
     form = await request.post()
-    if form.get("action") == "preview" or draft is None:
+    if form.get("action") == "preview":
         return _form_again(request, checked, preview=_preview_of(checked))
+    if draft is None:
+        return _form_again(request, checked, preview=None)
     rt = runtime(request)
     async with rt.sessions.begin() as session:
         obj, _activity = await practices.publish(
@@ -101,8 +104,10 @@ async def update(request: web.Request) -> web.Response:
     org, obj = await _get(request)
     checked, draft = await _submitted(request)
     form = await request.post()
-    if form.get("action") == "preview" or draft is None:
+    if form.get("action") == "preview":
         return _form_again(request, checked, preview=_preview_of(checked), obj=obj)
+    if draft is None:
+        return _form_again(request, checked, preview=None, obj=obj)
     rt = runtime(request)
     async with rt.sessions.begin() as session:
         try:
