@@ -221,3 +221,112 @@ async def test_commitments_and_policy_forms_validate_then_publish(
             page = await r.text()
         assert 'id="effective-error"' in page
         assert "Autre hébergeur" in page
+
+
+async def test_accounts_and_sessions_belong_to_one_organisation(
+    instances: InstanceFactory,
+) -> None:
+    from federation.accounts import sessions, store
+    from federation.actors import local
+
+    a = await instances("collectif")
+    await add_account(a)  # camille of collectif, PASSWORD
+    now = a.rt.clock.now()
+    async with a.rt.sessions.begin() as session:
+        other = await local.create_organisation(
+            session,
+            base_url="http://autre.example",
+            username="autre",
+            name="Autre",
+            summary="",
+            manually_approves_followers=False,
+            now=now,
+        )
+        await store.set_password(session, other.id, "camille", "un autre secret", now, "owner")
+    ours = await a.organisation()
+    async with a.rt.sessions.begin() as session:
+        assert await store.authenticate(session, other.id, "camille", PASSWORD) is None
+        account = await store.authenticate(session, ours.id, "camille", PASSWORD)
+        assert account is not None
+        token = await sessions.open_session(session, account, now)
+    async with a.rt.sessions() as session:
+        assert await sessions.current(session, token, ours.id, now) is not None
+        assert await sessions.current(session, token, other.id, now) is None
+        assert [x.login for x in await store.listing(session, other.id)] == ["camille"]
+    async with new_client() as http:
+        assert (await log_in(http, a, password="un autre secret")).status == 401
+
+
+async def test_a_changed_password_ends_the_sessions(instances: InstanceFactory) -> None:
+    a = await instances("collectif")
+    await add_account(a)
+    async with new_client() as http:
+        await log_in(http, a)
+        await add_account(a, password="un tout nouveau secret")
+        async with http.get(f"{a.base_url}/admin", allow_redirects=False) as r:
+            assert r.status == 303
+
+
+async def test_edit_delete_block_and_editor_rights(instances: InstanceFactory) -> None:
+    a = await instances("collectif")
+    await add_account(a)
+    await add_account(a, "eve", role="editor")
+    async with new_client() as http:
+        await log_in(http, a)
+        async with http.get(f"{a.base_url}/admin/practices/new") as r:
+            token = csrf_of(await r.text())
+        fields = {
+            "csrf": token,
+            "title": "Première",
+            "body": "Texte",
+            "themes": "3",
+            "licence": "CC-BY-4.0",
+            "action": "publish",
+        }
+        async with http.post(f"{a.base_url}/admin/practices/new", data=fields) as r:
+            assert r.status == 200
+        async with http.get(f"{a.base_url}/admin/practices/premiere") as r:
+            page = await r.text()
+        assert 'value="Première"' in page
+        async with http.post(
+            f"{a.base_url}/admin/practices/premiere",
+            data={**fields, "title": "Première, revue", "themes": ["3", "4"]},
+        ) as r:
+            assert r.status == 200
+        async with a.rt.sessions() as session:
+            obj = (await session.execute(select(LocalObject))).scalars().one()
+        assert (obj.title, obj.version, obj.themes) == ("Première, revue", 2, [3, 4])
+        async with http.post(
+            f"{a.base_url}/admin/practices/premiere/delete", data={"csrf": token}
+        ) as r:
+            assert r.status == 200
+        async with a.rt.sessions() as session:
+            obj = (await session.execute(select(LocalObject))).scalars().one()
+        assert obj.deleted_at is not None
+        # Blocks: a bad value is refused on its field; a domain is blocked, then unblocked.
+        block = {"csrf": token, "kind": "domain", "value": "pas un domaine/x", "reason": "spam"}
+        async with http.post(f"{a.base_url}/admin/follows/block", data=block) as r:
+            assert r.status == 422
+            page = await r.text()
+        assert 'id="block-error"' in page and "pas un domaine/x" in page
+        block["value"] = "spam.example"
+        async with http.post(f"{a.base_url}/admin/follows/block", data=block) as r:
+            assert "spam.example" in await r.text()
+        async with http.post(
+            f"{a.base_url}/admin/follows/unblock",
+            data={"csrf": token, "kind": "domain", "value": "spam.example"},
+        ) as r:
+            assert "spam.example" not in await r.text()
+        # Profile: an empty name is refused on its field, what was typed stays.
+        profile = {"csrf": token, "name": "", "territory": "Lyon", "summary": "<p>Coop</p>"}
+        async with http.post(f"{a.base_url}/admin/profile", data=profile) as r:
+            assert r.status == 422
+            page = await r.text()
+        assert 'id="name-error"' in page and 'value="Lyon"' in page
+    async with new_client() as http:
+        await log_in(http, a, "eve")
+        async with http.get(f"{a.base_url}/admin/deliveries") as r:
+            assert r.status == 200
+        for path in ("/admin/follows", "/admin/profile", "/admin/policy", "/admin/replies"):
+            async with http.get(f"{a.base_url}{path}") as r:
+                assert r.status == 403, path

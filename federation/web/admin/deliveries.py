@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.accounts import roles
 from federation.delivery import ledger
 from federation.delivery.queue import inbox_host
 from federation.delivery.states import DeliveryState as S
-from federation.store.models import OutboxActivity, RemoteHost
+from federation.store.models import LocalObject, OutboxActivity, RemoteHost
 from federation.web.admin import views
 from federation.web.admin.guard import require
 from federation.web.context import runtime
@@ -90,11 +91,22 @@ def explain(entry: ledger.Entry, health: RemoteHost | None, now: datetime) -> Li
     )
 
 
+async def _titles(session: AsyncSession, org_id: int, uris: set[str]) -> dict[str, str]:
+    """What the operator calls an activity: the title of its object, when it has one."""
+    rows = await session.execute(
+        select(LocalObject.uri, LocalObject.title).where(
+            LocalObject.local_actor_id == org_id, LocalObject.uri.in_(uris)
+        )
+    )
+    return {uri: title for uri, title in rows.all() if title}
+
+
 async def listing(request: web.Request) -> web.Response:
     org, _ = require(request, roles.DELIVERIES)
     async with runtime(request).sessions() as session:
         rows = await ledger.activities(session, org.id, object_uri=request.query.get("object"))
-    return views.page(request, "deliveries.html", activities=rows)
+        titles = await _titles(session, org.id, {a.object_uri for a, _ in rows if a.object_uri})
+    return views.page(request, "deliveries.html", activities=rows, titles=titles)
 
 
 async def _activity(request: web.Request, org_id: int) -> OutboxActivity:
@@ -119,6 +131,7 @@ async def detail(request: web.Request) -> web.Response:
             session, org.id, state=None, limit=1000, activity_id=activity.id
         )
         hosts = {inbox_host(e.inbox_url) for e in rows}
+        titles = await _titles(session, org.id, {activity.object_uri or ""})
         health = {
             h.host: h
             for h in (
@@ -131,6 +144,7 @@ async def detail(request: web.Request) -> web.Response:
         "delivery.html",
         activity=activity,
         lines=lines,
+        titles=titles,
         retried=request.query.get("retried"),
     )
 
