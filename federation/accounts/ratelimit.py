@@ -7,7 +7,7 @@ the least recently failed one is forgotten first.
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 
 
@@ -23,17 +23,19 @@ class LoginLimiter:
         self.limits = {"account": per_account, "address": per_address}
         self.window = window_seconds
         self.max_keys = max_keys
-        self._failures: OrderedDict[Hashable, deque[float]] = OrderedDict()
+        # Plain lists (a deque costs ~600 bytes even when it holds one time).
+        self._failures: OrderedDict[Hashable, list[float]] = OrderedDict()
 
-    def _recent(self, key: Hashable, now: float) -> deque[float]:
+    def _recent(self, key: Hashable, now: float) -> list[float]:
         times = self._failures.get(key)
         if times is None:
-            return deque()
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if not times:
+            return []
+        fresh = [t for t in times if t > now - self.window]
+        if fresh:
+            self._failures[key] = fresh
+        else:
             del self._failures[key]
-        return times
+        return fresh
 
     def wait_seconds(self, keys: Sequence[tuple[str, Hashable]], now: float) -> float:
         """0 when an attempt may be made now; else how long to wait."""
@@ -47,9 +49,10 @@ class LoginLimiter:
     def failed(self, keys: Sequence[tuple[str, Hashable]], now: float) -> None:
         for kind, value in keys:
             key = (kind, value)
-            times = self._failures.pop(key, None) or deque(maxlen=self.limits[kind])
+            times = self._failures.pop(key, None) or []
             times.append(now)
-            self._failures[key] = times
+            # Only the last `limit` failures matter for the wait: keep no more.
+            self._failures[key] = times[-self.limits[kind] :]
         while len(self._failures) > self.max_keys:
             self._failures.popitem(last=False)
 
