@@ -330,3 +330,57 @@ async def test_edit_delete_block_and_editor_rights(instances: InstanceFactory) -
         for path in ("/admin/follows", "/admin/profile", "/admin/policy", "/admin/replies"):
             async with http.get(f"{a.base_url}{path}") as r:
                 assert r.status == 403, path
+
+
+async def test_editing_keeps_what_the_form_does_not_show_and_profile_html_is_clean(
+    instances: InstanceFactory,
+) -> None:
+    from tests.e2e.test_practices import publish
+
+    a = await instances("collectif")
+    await add_account(a)
+    text = (
+        "---\ntitle: Adoptée\nthemes: [6]\nlicence: CC-BY-SA-4.0\n"
+        "links: [https://coop.example/guide]\n"
+        "derived_from: https://ailleurs.example/practices/origine\n---\nCorps.\n"
+    )
+    await publish(a, text)
+    async with new_client() as http:
+        await log_in(http, a)
+        async with http.get(f"{a.base_url}/admin/practices/adoptee") as r:
+            token = csrf_of(await r.text())
+        fields = {
+            "csrf": token,
+            "title": "Adoptée, revue",
+            "body": "Corps revu.",
+            "themes": "6",
+            "licence": "CC-BY-SA-4.0",
+            "action": "publish",
+        }
+        async with http.post(f"{a.base_url}/admin/practices/adoptee", data=fields) as r:
+            assert r.status == 200
+        profile = {
+            "csrf": token,
+            "name": "Le Collectif",
+            "territory": "",
+            "summary": '<p onclick="x()">Coop <script>y()</script><b>solidaire</b></p>',
+        }
+        async with http.post(f"{a.base_url}/admin/profile", data=profile) as r:
+            assert r.status == 200
+        # An unknown handle: the error is on the field, with the reason from the lookup.
+        async with http.post(
+            f"{a.base_url}/admin/follows/follow",
+            data={"csrf": token, "handle": "@personne@127.0.0.1:9"},
+        ) as r:
+            assert r.status == 422
+            page = await r.text()
+        assert 'id="handle-error"' in page and 'value="@personne@127.0.0.1:9"' in page
+    async with a.rt.sessions() as session:
+        obj = (await session.execute(select(LocalObject))).scalars().one()
+        org = await a.organisation()
+    assert obj.title == "Adoptée, revue"
+    assert obj.derived_from == "https://ailleurs.example/practices/origine"
+    assert obj.document["attachment"] == [{"type": "Link", "href": "https://coop.example/guide"}]
+    assert obj.document["derivedFrom"] == "https://ailleurs.example/practices/origine"
+    assert "script" not in (org.summary or "") and "onclick" not in (org.summary or "")
+    assert "<b>solidaire</b>" in (org.summary or "")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from federation.accounts import roles
 from federation.actors import follows, remote, trust, webfinger
-from federation.errors import CommandError
+from federation.errors import CommandError, FederationError
 from federation.inbox.intake import signer_for
 from federation.outbox import follow, requests
 from federation.store.models import LocalActor, RemoteActor
@@ -18,8 +18,13 @@ from federation.web.context import runtime
 
 
 async def _page(
-    request: web.Request, org: LocalActor, errors: dict[str, str], values: dict[str, str]
+    request: web.Request,
+    org: LocalActor,
+    errors: dict[str, str],
+    values: dict[str, str],
+    detail: str | None = None,
 ) -> web.Response:
+    """The page; `detail` is the reason a lookup or a follow failed (shown as text)."""
     async with runtime(request).sessions() as session:
         pending = await follows.followers(session, org.id, follows.PENDING)
         accepted = await follows.followers(session, org.id)
@@ -36,6 +41,7 @@ async def _page(
         following=following,
         blocks=blocks,
         errors=errors,
+        details={"handle": detail} if detail else {},
         values=values,
         done=request.query.get("done"),
     )
@@ -57,13 +63,15 @@ async def follow_handle(request: web.Request) -> web.Response:
     try:
         uri = await webfinger.lookup(rt, handle)
         actor = await remote.resolve(rt, uri, await signer_for(rt, org.domain), refresh=True)
-    except (FetchError, CommandError) as err:
+    except (FetchError, FederationError) as err:
         error = forms.N_("Ce compte est introuvable ou son serveur ne répond pas.")
-        return await _page(
-            request, org, {"handle": error, "detail": err.reason}, {"handle": target}
-        )
-    async with rt.sessions.begin() as session:
-        await follow.follow(session, org, actor, rt.clock.now())
+        return await _page(request, org, {"handle": error}, {"handle": target}, err.reason)
+    try:
+        async with rt.sessions.begin() as session:
+            await follow.follow(session, org, actor, rt.clock.now())
+    except CommandError as err:
+        error = forms.N_("Impossible de suivre ce compte.")
+        return await _page(request, org, {"handle": error}, {"handle": target}, err.reason)
     rt.delivery_wakeup.set()
     return views.back_to("/admin/follows?done=follow")
 

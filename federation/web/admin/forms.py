@@ -16,6 +16,7 @@ from federation import charter
 from federation.content import commitments, licences, themes
 from federation.content.policy import PolicyDraft
 from federation.content.practices import PracticeDraft
+from federation.vocab.sanitize import sanitize_html
 
 Form = Mapping[str, Any]
 
@@ -177,7 +178,9 @@ def profile(form: Form) -> tuple[Checked, dict[str, Any] | None]:
         return checked, None
     return checked, {
         "name": v["name"],
-        "summary": v["summary"],
+        # Our own HTML, but sanitized like remote HTML: a stolen session cannot plant
+        # markup in the public profile.
+        "summary": sanitize_html(v["summary"]),
         "territory": v["territory"] or None,
         "manually_approves_followers": v["manual_approval"],
     }
@@ -244,7 +247,9 @@ def policy_values(document: Mapping[str, Any] | None) -> dict[str, Any]:
         "storage_country": doc.get("storageCountry", ""),
         "host": doc.get("host", ""),
         "retention": doc.get("retention", ""),
-        "summary": doc.get("summary", "") if isinstance(doc.get("summary"), str) else "",
+        # The published summary is generated (country, host, date): the free text
+        # written with the last version is not kept apart, so it is asked again.
+        "summary": "",
         "terms_url": doc.get("termsOfUse", "") or "",
         "data": data,
         "uses": uses,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from aiohttp import web
@@ -108,6 +109,14 @@ async def update(request: web.Request) -> web.Response:
         return _form_again(request, checked, preview=_preview_of(checked), obj=obj)
     if draft is None:
         return _form_again(request, checked, preview=None, obj=obj)
+    # What the form does not show stays as it was: the links and the origin of an
+    # adopted practice.
+    links = tuple(
+        str(item["href"])
+        for item in obj.document.get("attachment", [])
+        if isinstance(item, dict) and item.get("href")
+    )
+    draft = dataclasses.replace(draft, links=links, derived_from=obj.derived_from)
     rt = runtime(request)
     async with rt.sessions.begin() as session:
         try:
