@@ -73,6 +73,7 @@ def add_admin_routes(app: web.Application) -> None:
             web.post("/admin/preview", admin_practices.preview),
             web.get("/admin/practices/{slug}", admin_practices.edit_form),
             web.post("/admin/practices/{slug}", admin_practices.update),
+            web.get("/admin/practices/{slug}/delete", admin_practices.delete_form),
             web.post("/admin/practices/{slug}/delete", admin_practices.delete),
             web.get("/admin/commitments", admin_commitments.form),
             web.post("/admin/commitments", admin_commitments.save),

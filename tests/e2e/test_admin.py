@@ -296,10 +296,16 @@ async def test_edit_delete_block_and_editor_rights(instances: InstanceFactory) -
         async with a.rt.sessions() as session:
             obj = (await session.execute(select(LocalObject))).scalars().one()
         assert (obj.title, obj.version, obj.themes) == ("Première, revue", 2, [3, 4])
+        async with http.get(f"{a.base_url}/admin/practices/premiere/delete") as r:
+            page = await r.text()
+            valid_html(page)
+        assert "Supprimer définitivement" in page  # asked first: a deletion is federated
         async with http.post(
             f"{a.base_url}/admin/practices/premiere/delete", data={"csrf": token}
         ) as r:
             assert r.status == 200
+        async with http.get(f"{a.base_url}/admin/practices/premiere/delete") as r:
+            assert r.status == 410
         async with a.rt.sessions() as session:
             obj = (await session.execute(select(LocalObject))).scalars().one()
         assert obj.deleted_at is not None

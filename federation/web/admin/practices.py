@@ -20,7 +20,10 @@ MAX_PREVIEW = 200_000
 
 def _choices() -> dict[str, Any]:
     return {
-        "theme_choices": [(n, themes.title(n)) for n in sorted(themes.HASHTAGS)],
+        "theme_choices": [
+            (n, {"fr": themes.title(n, "fr"), "en": themes.title(n, "en")})
+            for n in sorted(themes.HASHTAGS)
+        ],
         "licence_choices": sorted(licences.LICENCES.values(), key=lambda lic: lic.spdx),
     }
 
@@ -133,6 +136,14 @@ async def update(request: web.Request) -> web.Response:
             return _form_again(request, checked, preview=None, obj=obj)
     rt.delivery_wakeup.set()
     return views.back_to("/admin/practices?updated=1")
+
+
+async def delete_form(request: web.Request) -> web.Response:
+    """Ask before deleting: a deletion is federated and cannot be undone."""
+    _org, obj = await _get(request)
+    if obj.deleted_at is not None:
+        raise web.HTTPGone(reason="this practice was deleted")
+    return views.page(request, "practice_delete.html", obj=obj)
 
 
 async def delete(request: web.Request) -> web.Response:
