@@ -6,10 +6,7 @@ from aiohttp import web
 
 from federation import charter
 from federation.accounts import roles
-from federation.actors import local
-from federation.content import commitments, identity, licences
-from federation.errors import CommandError
-from federation.outbox import profile
+from federation.content import commitments, statements
 from federation.web.admin import forms, views
 from federation.web.admin.guard import require
 from federation.web.context import runtime
@@ -45,20 +42,9 @@ async def save(request: web.Request) -> web.Response:
     if draft is None:
         return _page(request, checked.values, checked.errors, status=422)
     rt = runtime(request)
-    settings = rt.settings
     async with rt.sessions.begin() as session:
-        actor = await local.by_id(session, org.id)
-        if actor is None:
-            raise CommandError("the organisation vanished")
-        now = rt.clock.now()
-        before = (actor.charter_version, actor.charter_signed_on)
-        _obj, sent = await commitments.publish(
-            session, actor, draft, now, settings.content.language
+        _obj, sent = await statements.publish_commitments(
+            session, org.id, draft, rt.clock.now(), rt.settings.content
         )
-        if before != (actor.charter_version, actor.charter_signed_on):
-            # The profile shows the adhesion: followers get the new actor document.
-            storage = await identity.storage_country(session, actor, now)
-            name = licences.display_name(settings.content.default_licence)
-            await profile.update(session, actor, {}, now, name, storage)
     rt.delivery_wakeup.set()
     return views.back_to(f"/admin/commitments?saved={'changed' if sent else 'same'}")

@@ -30,7 +30,10 @@ class Checked:
     """The values as typed (shown again on an error) and the errors per field."""
 
     values: dict[str, Any]
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # msgids, per field
+    # Reasons given by the domain (English, may quote what was typed): shown as text,
+    # never passed through gettext.
+    details: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -8,16 +8,19 @@ from datetime import timedelta
 from aiohttp import web
 
 from federation.accounts import roles
-from federation.content import identity, licences, policy
+from federation.content import policy, statements
 from federation.errors import CommandError
-from federation.outbox import profile
 from federation.web.admin import forms, views
 from federation.web.admin.guard import require
 from federation.web.context import runtime
 
 
 async def _page(
-    request: web.Request, values: dict[str, object], errors: dict[str, str], status: int = 200
+    request: web.Request,
+    values: dict[str, object],
+    errors: dict[str, str],
+    status: int = 200,
+    details: dict[str, str] | None = None,
 ) -> web.Response:
     org, _ = require(request, roles.POLICY)
     rt = runtime(request)
@@ -31,6 +34,7 @@ async def _page(
         status=status,
         values=values,
         errors=errors,
+        details=details or {},
         in_force=current,
         upcoming=upcoming,
         notice_days=notice,
@@ -54,28 +58,16 @@ async def save(request: web.Request) -> web.Response:
     if draft is None:
         return await _page(request, checked.values, checked.errors, status=422)
     rt = runtime(request)
-    settings = rt.settings
     try:
         async with rt.sessions.begin() as session:
-            now = rt.clock.now()
-            before = await identity.storage_country(session, org, now)
-            await policy.publish(
-                session,
-                org,
-                draft,
-                now,
-                notice_days=settings.content.policy_notice_days,
-                effective=effective,
-                language=settings.content.language,
+            await statements.publish_policy(
+                session, org, draft, rt.clock.now(), rt.settings.content, effective
             )
-            after = await identity.storage_country(session, org, now)
-            if after != before:
-                name = licences.display_name(settings.content.default_licence)
-                await profile.update(session, org, {}, now, name, after)
     except CommandError as err:
         # The domain's own checks (notice period, nothing changed): shown on the form.
         field = "effective" if "notice" in err.reason or "date" in err.reason else "form"
-        checked.errors[field] = err.reason
-        return await _page(request, checked.values, checked.errors, status=422)
+        checked.errors[field] = forms.N_("Ce changement est refusé.")
+        checked.details[field] = err.reason
+        return await _page(request, checked.values, checked.errors, 422, checked.details)
     rt.delivery_wakeup.set()
     return views.back_to("/admin/policy?saved=1")

@@ -59,6 +59,7 @@ def _form_again(
         status=422 if errors else 200,
         values=checked.values,
         errors=errors,
+        details=checked.details,
         preview=preview,
         obj=obj,
         **_choices(),
@@ -132,7 +133,8 @@ async def update(request: web.Request) -> web.Response:
                 rt.settings.content.language,
             )
         except CommandError as err:
-            checked.errors["form"] = err.reason
+            checked.errors["form"] = forms.N_("Ce changement est refusé.")
+            checked.details["form"] = err.reason
             return _form_again(request, checked, preview=None, obj=obj)
     rt.delivery_wakeup.set()
     return views.back_to("/admin/practices?updated=1")
