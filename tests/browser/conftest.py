@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,8 +31,9 @@ ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
-@pytest.fixture
-async def browser(tmp_path: Path) -> AsyncIterator[BrowserContext]:
+@asynccontextmanager
+async def chromium(profile: Path, *, javascript: bool = True) -> AsyncIterator[BrowserContext]:
+    """Debian's Chromium with a fresh profile directory (skips when it is missing)."""
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (scripts/setup installs it with apt-get)")
     if importlib.util.find_spec("playwright") is None:
@@ -40,17 +42,24 @@ async def browser(tmp_path: Path) -> AsyncIterator[BrowserContext]:
 
     async with async_playwright() as playwright:
         context = await playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),  # a fresh profile for each test
+            str(profile),
             executable_path=str(CHROMIUM),
             headless=True,
             args=ARGS,
             locale="fr-FR",
+            java_script_enabled=javascript,
         )
         context.set_default_timeout(15_000)
         try:
             yield context
         finally:
             await context.close()
+
+
+@pytest.fixture
+async def browser(tmp_path: Path) -> AsyncIterator[BrowserContext]:
+    async with chromium(tmp_path / "chromium-profile") as context:
+        yield context
 
 
 async def screenshot(page: Page, name: str) -> None:

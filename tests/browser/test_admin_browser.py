@@ -4,6 +4,7 @@ ledger; hostile replies execute nothing; forms without their CSRF token are refu
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import select
 
 from federation.actors import follows
 from federation.store.models import Interaction, LocalActor
-from tests.browser.conftest import logged_in, screenshot
+from tests.browser.conftest import chromium, logged_in, screenshot
 from tests.conftest import InstanceFactory, PeerFactory
 from tests.e2e.test_delivery_outcomes import delivery_of, followed_by
 from tests.e2e.test_inbox_refusals import follow_of
@@ -85,6 +86,24 @@ async def test_login_then_publish_a_practice_with_live_and_server_previews(
     assert await page.inner_text("article.practice h1") == "Mutualiser la paie"
     await screenshot(page, "public-practice")
     assert csp == []
+
+
+async def test_preview_and_publish_work_without_javascript(
+    instances: InstanceFactory, tmp_path: Path
+) -> None:
+    a = await instances("collectif")
+    async with chromium(tmp_path / "no-js-profile", javascript=False) as context:
+        page = await logged_in(context, a)
+        await page.goto(f"{a.base_url}/admin/practices/new")
+        await page.fill("#title", "Sans JavaScript")
+        await page.fill("#body", "Un texte *simple*.")
+        await page.check("input[name=themes][value='3']")
+        await page.click("button[value=preview]")
+        await page.wait_for_selector("#preview-output em")
+        assert await page.input_value("#title") == "Sans JavaScript"
+        await page.click("button[value=publish]")
+        await page.wait_for_url("**/admin/practices?published=*")
+        assert "Sans JavaScript" in await page.inner_text("table")
 
 
 async def test_edit_commitments_with_an_error_then_saved(
