@@ -129,21 +129,16 @@ def _practice_json(obj: Any) -> dict[str, Any]:
 
 def cmd_commitments(args: argparse.Namespace) -> int:
     from federation.actors import local
-    from federation.content import commitments, identity, licences
-    from federation.outbox import profile
+    from federation.content import commitments, statements
 
     draft = commitments.parse_file(read_text(args.file)) if args.action == "publish" else None
 
     async def body(rt: Any, org: Any) -> int:
         content = rt.settings.content_for(local.handle_of(org))
-        licence_name = licences.display_name(content.default_licence)
         now = rt.clock.now()
         async with rt.sessions.begin() as session:
-            actor = await local.by_id(session, org.id)
-            if actor is None:
-                raise CommandError("the organisation vanished")
             if draft is None:
-                obj = await commitments.current(session, actor)
+                obj = await commitments.current(session, org)
                 if obj is None:
                     print("(no commitments published yet)")
                     return 0
@@ -152,12 +147,7 @@ def cmd_commitments(args: argparse.Namespace) -> int:
                     for line in said:
                         print(f"  {line}")
                 return 0
-            adhesion_before = (actor.charter_version, actor.charter_signed_on)
-            obj, sent = await commitments.publish(session, actor, draft, now, content.language)
-            if adhesion_before != (actor.charter_version, actor.charter_signed_on):
-                # The profile now shows the adhesion: tell followers.
-                storage = await identity.storage_country(session, actor, now)
-                await profile.update(session, actor, {}, now, licence_name, storage)
+            obj, sent = await statements.publish_commitments(session, org.id, draft, now, content)
         if sent is None:
             print(f"{obj.uri} unchanged (version {obj.version})")
         else:
@@ -170,8 +160,8 @@ def cmd_commitments(args: argparse.Namespace) -> int:
 def cmd_policy(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from federation.content import identity, licences, policy
-    from federation.outbox import profile
+    from federation.actors import local
+    from federation.content import policy, statements
 
     draft = policy.parse_file(read_text(args.file)) if args.action == "publish" else None
     effective = None
@@ -182,8 +172,6 @@ def cmd_policy(args: argparse.Namespace) -> int:
             raise CommandError("--effective takes a date like 2027-01-31") from err
 
     async def body(rt: Any, org: Any) -> int:
-        from federation.actors import local
-
         content = rt.settings.content_for(local.handle_of(org))
         now = rt.clock.now()
         async with rt.sessions.begin() as session:
@@ -199,21 +187,9 @@ def cmd_policy(args: argparse.Namespace) -> int:
                             f"stored in {doc['storageCountry']} at {doc['host']}"
                         )
                 return 0
-            before = await identity.storage_country(session, org, now)
-            obj, starts = await policy.publish(
-                session,
-                org,
-                draft,
-                now,
-                notice_days=content.policy_notice_days,
-                effective=effective,
-                language=content.language,
+            obj, starts = await statements.publish_policy(
+                session, org, draft, now, content, effective
             )
-            after = await identity.storage_country(session, org, now)
-            if after != before:
-                # A first policy shows at once in the profile: tell followers.
-                name = licences.display_name(content.default_licence)
-                await profile.update(session, org, {}, now, name, after)
         print(f"{obj.uri}: version {obj.version} in force from {starts.isoformat()}")
         return 0
 
