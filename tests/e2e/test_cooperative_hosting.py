@@ -11,15 +11,19 @@ import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy import func, select
+from yarl import URL
 
 from federation import cli
+from federation.accounts import store
 from federation.actors import local, trust
 from federation.content import practices
 from federation.outbox import publish
 from federation.settings import CONFIG_NAME
 from federation.store.models import Delivery, Follower, InboxItem, LocalActor, OutboxActivity
+from federation.web.admin.guard import COOKIE
 from tests.conftest import InstanceFactory
 from tests.e2e.test_federation import follow
+from tests.support.admin import PASSWORD, csrf_of, new_client
 from tests.support.instance import Instance
 from tests.support.net import free_port, loopback_ip
 from tests.support.wait import until
@@ -64,6 +68,18 @@ async def page(http: aiohttp.ClientSession, url: str) -> str:
     async with http.get(url, headers={"Accept": "text/html"}) as response:
         assert response.status == 200
         return await response.text()
+
+
+async def admin_login(http: aiohttp.ClientSession, base_url: str) -> aiohttp.ClientResponse:
+    async with http.get(f"{base_url}/admin/login") as response:
+        token = csrf_of(await response.text())
+    async with http.post(
+        f"{base_url}/admin/login",
+        data={"login": "camille", "password": PASSWORD, "csrf": token, "next": "/admin"},
+        allow_redirects=False,
+    ) as response:
+        await response.read()
+        return response
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -125,6 +141,26 @@ async def test_two_organisations_of_one_install_share_nothing(
             assert response.status == 404
         async with http.get(f"{beta_url}/users/beta", headers={**AS2, **forwarded}) as response:
             assert (await response.json(content_type=None))["id"] == f"{beta_url}/users/beta"
+
+        # Admin accounts belong to one organisation: alpha's login opens nothing on
+        # beta's domain, with its password or with its session.
+        async with host.rt.sessions.begin() as session:
+            await store.set_password(
+                session, alpha.id, "camille", PASSWORD, host.rt.clock.now(), "owner"
+            )
+        async with new_client() as admin:
+            assert (await admin_login(admin, alpha_url)).status == 303
+            token = admin.cookie_jar.filter_cookies(URL(f"{alpha_url}/admin"))[COOKIE].value
+            async with admin.get(f"{alpha_url}/admin", allow_redirects=False) as response:
+                assert response.status == 200
+            assert (await admin_login(admin, beta_url)).status == 401
+        async with aiohttp.ClientSession() as stranger:
+            stolen = {"Cookie": f"{COOKIE}={token}"}
+            async with stranger.get(
+                f"{beta_url}/admin", headers=stolen, allow_redirects=False
+            ) as response:
+                assert response.status == 303
+                assert response.headers["Location"].startswith("/admin/login")
 
         # carol follows alpha only; alpha follows carol.
         await follow(carol, f"@alpha@{alpha_host}")
