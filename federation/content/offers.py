@@ -180,3 +180,32 @@ async def listing(
     if now is None:
         return rows
     return [r for r in rows if r.deleted_at is None and (r.ends_at is None or r.ends_at > now)]
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A need or an offer as the directory lists it (ours or a followed member's)."""
+
+    uri: str
+    url: str | None
+    kind: str
+    title: str
+    themes: list[int]
+    ends_at: datetime | None
+    actor_uri: str
+
+
+async def current_offers(session: AsyncSession, actor: LocalActor, now: datetime) -> list[Listed]:
+    """Needs and offers not expired: ours, then the library's, soonest expiry first."""
+    from federation.content import library  # library imports commons: no cycle at load
+
+    ours = [
+        Listed(o.uri, o.uri, o.kind, o.title or "", o.themes, o.ends_at, local.urls_of(actor).id)
+        for o in await listing(session, actor, now)
+    ]
+    theirs = [
+        Listed(i.uri, i.url, i.kind, i.title or "", i.themes, i.ends_at, i.actor_uri)
+        for i in await library.items(session, kinds=KINDS, current_at=now)
+    ]
+    far = datetime.max.replace(tzinfo=UTC)
+    return sorted(ours + theirs, key=lambda x: x.ends_at or far)

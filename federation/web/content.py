@@ -147,6 +147,7 @@ async def library_page(request: web.Request) -> web.StreamResponse:
         theme=theme_number,
         licence=query.get("licence") or None,
         member=query.get("member") or None,
+        current_at=runtime(request).clock.now(),
     )
     await organisation(request)
     async with runtime(request).sessions() as session:

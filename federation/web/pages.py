@@ -88,11 +88,20 @@ async def profile(request: web.Request, org: LocalActor) -> web.Response:
             ).scalars()
         )
     practices = [n for n in notes if n.kind == "practice"]
+    now = rt.clock.now()
+    tools = [n for n in notes if n.kind == "tool"]
+    events = [n for n in notes if n.kind == "event"]
+    offers = [
+        n for n in notes if n.kind in ("need", "offer") and (n.ends_at is None or n.ends_at > now)
+    ]
     commitments = next((n for n in notes if n.kind == "commitments"), None)
     return render(
         request,
         "profile.html",
         practices=practices,
+        tools=tools,
+        events=events,
+        offers=offers,
         commitments=commitments,
         signed_on_iso=commitments.document.get("signedOn") if commitments else None,
         signed_on=_french_date(commitments.document.get("signedOn") if commitments else None),
@@ -111,10 +120,12 @@ async def object_page(
     obj: LocalObject,
     counts: Mapping[str, int],
     interactions: Sequence[Interaction],
+    commons: Mapping[str, object] | None = None,
 ) -> web.Response:
     return render(
         request,
         "object.html",
+        **(commons or {}),
         org=owner,
         urls=local.urls_of(owner),
         obj=obj,
