@@ -148,9 +148,14 @@ def where_text(draft: EventDraft) -> str:
     return ", ".join(parts)
 
 
-def location(draft: EventDraft) -> dict[str, Any]:
+def location(uri: str, draft: EventDraft) -> dict[str, Any]:
     fields = dict(draft.place)
-    place: dict[str, Any] = {"type": "Place", "name": fields.pop("name", None) or "En ligne"}
+    # Mobilizon gives every address an id; ours is a fragment of the event.
+    place: dict[str, Any] = {
+        "type": "Place",
+        "name": fields.pop("name", None) or "En ligne",
+        "id": f"{uri}#place",
+    }
     if fields:
         place["address"] = {"type": "PostalAddress", **fields}
     if draft.online and not fields:
@@ -204,7 +209,7 @@ def document(
         "startTime": build.iso(draft.start),
         "endTime": build.iso(draft.end),
         "timezone": draft.timezone,
-        "location": location(draft),
+        "location": location(uri, draft),
         "isOnline": draft.online is not None and not dict(draft.place).keys() - {"name"},
         "joinMode": draft.join_mode,
         "anonymousParticipationEnabled": draft.anonymous,
