@@ -35,6 +35,16 @@ def _print_rows(rows: list[Any], as_json: bool, empty: str) -> None:
         print(f"{obj.uri}\t{state}\t{when.isoformat() if when else '-'}\t{obj.title}")
 
 
+def _item(item: Any) -> dict[str, Any]:
+    return {
+        "id": item.uri,
+        "member": item.actor_uri,
+        "title": item.title,
+        "starts_at": item.starts_at.isoformat() if item.starts_at else None,
+        "ends_at": item.ends_at.isoformat() if item.ends_at else None,
+    }
+
+
 def _print_people(rows: list[tuple[Any, Any]], as_json: bool) -> None:
     if as_json:
         print(
@@ -97,7 +107,7 @@ def cmd_tool(args: argparse.Namespace) -> int:
 
 
 def cmd_event(args: argparse.Namespace) -> int:
-    from federation.content import events, participation
+    from federation.content import events, library, participation
 
     content = instance_settings(args).content
     editing = args.action in ("publish", "update")
@@ -118,6 +128,13 @@ def cmd_event(args: argparse.Namespace) -> int:
                 kind = "Join" if args.action == "join" else "Leave"
                 sent = await participation.tell(session, org, args.event, kind, now)
                 print(sent.uri)
+            elif args.action == "list" and args.network:
+                rows = await library.items(session, kind="event", current_at=now)
+                if args.json:
+                    print(json.dumps([_item(i) for i in rows], ensure_ascii=False, indent=2))
+                for i in [] if args.json else rows:
+                    start = i.starts_at.isoformat() if i.starts_at else "-"
+                    print(f"{i.uri}\t{start}\t{i.actor_uri}\t{i.title}")
             elif args.action == "participants":
                 event = await events.get(session, org, args.ref)
                 _print_people(await participation.participants(session, event.uri), args.json)
@@ -202,6 +219,10 @@ def register(r: Registrar) -> None:
     ):
         cmd = r.with_actor(r.add(action, cmd_event, text, event_sub))
         cmd.add_argument("event", help="the event's address (from the library)")
+    event_list = next(p for name, p in event_sub.choices.items() if name == "list")
+    event_list.add_argument(
+        "--network", action="store_true", help="events of followed members still to come"
+    )
     parts = r.with_actor(r.add("participants", cmd_event, "who takes part in our event", event_sub))
     parts.add_argument("ref", help="the event's address or its last path part")
     parts.add_argument("--json", action="store_true", help="machine-readable output")

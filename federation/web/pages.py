@@ -91,6 +91,7 @@ async def profile(request: web.Request, org: LocalActor) -> web.Response:
     now = rt.clock.now()
     tools = [n for n in notes if n.kind == "tool"]
     events = [n for n in notes if n.kind == "event"]
+    declared = [n for n in notes if n.kind == "declaration"]
     offers = [
         n for n in notes if n.kind in ("need", "offer") and (n.ends_at is None or n.ends_at > now)
     ]
@@ -102,6 +103,7 @@ async def profile(request: web.Request, org: LocalActor) -> web.Response:
         tools=tools,
         events=events,
         offers=offers,
+        declared=declared,
         commitments=commitments,
         signed_on_iso=commitments.document.get("signedOn") if commitments else None,
         signed_on=_french_date(commitments.document.get("signedOn") if commitments else None),

@@ -126,6 +126,10 @@ async def test_tool_and_event_across_servers_and_a_mastodon_account(
     assert "https://git.example/coop/planning" in tool_page
     profile = await text_of(a.actor_id)
     assert "Planning de livraison" in profile and "Atelier co-développement" in profile
+    b_profile = await text_of(b.actor_id)
+    assert "Planning de livraison</a> — nous l’utilisons" in b_profile
+    library_page = await text_of(f"{b.base_url}/library?kind=event&q=atelier")
+    assert "Atelier co-développement" in library_page and "Planning" not in library_page
 
     # The event reaches B's feed of the network's events, and A's own feed.
     feed = await text_of(f"{b.actor_id}/network-events.ics")
@@ -172,11 +176,11 @@ async def test_tool_and_event_across_servers_and_a_mastodon_account(
     await until(undone, what="the Leave and the withdrawal")
 
 
-async def test_a_full_event_refuses_one_more(
+async def test_a_full_event_refuses_one_more_maybe_and_undo(
     instances: InstanceFactory, peers: PeerFactory
 ) -> None:
     a = await instances("collectif", delivery=FAST)
-    peer = await peers(["alice", "bob"])
+    peer = await peers(["alice", "bob", "carol"])
     org = await a.organisation()
     draft = events.parse_file(EVENT.replace("capacity: 20", "capacity: 1"))
     async with a.rt.sessions.begin() as session:
@@ -203,6 +207,41 @@ async def test_a_full_event_refuses_one_more(
     assert [r.activity["object"]["actor"] for r in peer.inbox_of("Reject")] == [
         peer.actor_id("bob")
     ]
+    # Mastodon-side alternatives: TentativeAccept (maybe) does not take a place;
+    # an Undo of the Join frees it.
+    maybe = {
+        "id": peer.new_id("carol"),
+        "type": "TentativeAccept",
+        "actor": peer.actor_id("carol"),
+        "object": event.uri,
+    }
+    assert (await peer.send("carol", f"{a.actor_id}/inbox", maybe))[0] == 202
+    alice_join = next(
+        r.activity["object"]["id"]
+        for r in peer.inbox_of("Accept")
+        if r.activity["object"]["actor"] == peer.actor_id("alice")
+    )
+    undo = {
+        "id": peer.new_id("alice"),
+        "type": "Undo",
+        "actor": peer.actor_id("alice"),
+        "object": {
+            "id": alice_join,
+            "type": "Join",
+            "actor": peer.actor_id("alice"),
+            "object": event.uri,
+        },
+    }
+    assert (await peer.send("alice", f"{a.actor_id}/inbox", undo))[0] == 202
+
+    async def changed() -> bool:
+        async with a.rt.sessions() as session:
+            rows = await participation.participants(session, event.uri)
+        return [(i.kind, i.actor_uri) for i, _ in rows] == [("maybe", peer.actor_id("carol"))]
+
+    await until(changed, what="the TentativeAccept and the Undo")
+    page = await text_of(event.uri)
+    assert "1 participant" in page and "peut-être" in page
 
 
 def offer_document(base: str, kind: str, title: str, ends: str) -> dict[str, Any]:
