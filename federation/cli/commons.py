@@ -135,6 +135,10 @@ def cmd_event(args: argparse.Namespace) -> int:
                 for i in [] if args.json else rows:
                     start = i.starts_at.isoformat() if i.starts_at else "-"
                     print(f"{i.uri}\t{start}\t{i.actor_uri}\t{i.title}")
+            elif args.action == "approve":
+                event = await events.get(session, org, args.ref)
+                row = await participation.approve(session, org, event, args.participant, now)
+                print(f"approved {row.actor_uri}")
             elif args.action == "participants":
                 event = await events.get(session, org, args.ref)
                 _print_people(await participation.participants(session, event.uri), args.json)
@@ -223,6 +227,11 @@ def register(r: Registrar) -> None:
     event_list.add_argument(
         "--network", action="store_true", help="events of followed members still to come"
     )
+    approve = r.with_actor(
+        r.add("approve", cmd_event, "admit a participant of a restricted event", event_sub)
+    )
+    approve.add_argument("ref", help="the event's address or its last path part")
+    approve.add_argument("participant", help="the participant's actor id (see participants)")
     parts = r.with_actor(r.add("participants", cmd_event, "who takes part in our event", event_sub))
     parts.add_argument("ref", help="the event's address or its last path part")
     parts.add_argument("--json", action="store_true", help="machine-readable output")

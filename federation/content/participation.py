@@ -1,13 +1,15 @@
 """Who takes part in an event: the organiser's list, and our own Join and Leave.
 
-Inbound, a participation is an `Interaction` of kind `join` (Join, Accept) or
-`maybe` (TentativeAccept) on the event, keyed by the activity's id so that an
+Inbound, a participation is an `Interaction` of kind `join` (Join, Accept),
+`maybe` (TentativeAccept) or `pending` (a Join of a `restricted` event, until the
+organiser approves it) on the event, keyed by the activity's id so that an
 `Undo` finds it; a `Leave` removes the actor's. Outbound, a member joins or leaves
 a followed member's event (from its library) by telling the organiser.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +29,7 @@ from federation.store.models import (
 )
 from federation.vocab import build
 
-KINDS = ("join", "maybe")
+KINDS = ("join", "maybe", "pending")
 
 
 async def our_event(session: AsyncSession, uri: str | None) -> LocalObject | None:
@@ -56,6 +58,12 @@ async def count(session: AsyncSession, event_uri: str) -> int:
     )
 
 
+@dataclass(frozen=True)
+class Recorded:
+    kind: str  # join, maybe or pending
+    refused: str | None = None  # why, when it is refused (full, by invitation)
+
+
 async def record(
     session: AsyncSession,
     event: LocalObject,
@@ -63,10 +71,11 @@ async def record(
     activity_id: str,
     kind: str,
     now: datetime,
-) -> str | None:
-    """Record a participation; the reason when it is refused (full, by invitation)."""
-    if event.document.get("joinMode") == "invite":
-        return "this event is by invitation only"
+) -> Recorded:
+    """Record a participation, or say why it is refused."""
+    join_mode = event.document.get("joinMode")
+    if join_mode == "invite":
+        return Recorded(kind, "this event is by invitation only")
     existing = list(
         (
             await session.execute(
@@ -79,14 +88,10 @@ async def record(
         ).scalars()
     )
     already = any(row.kind == "join" for row in existing)
-    capacity = event.document.get("maximumAttendeeCapacity")
-    if (
-        kind == "join"
-        and not already
-        and isinstance(capacity, int)
-        and await count(session, event.uri) >= capacity
-    ):
-        return "this event is full"
+    if kind == "join" and join_mode == "restricted" and not already:
+        kind = "pending"  # the organiser approves it (`declics event approve`)
+    if kind == "join" and not already and await _full(session, event):
+        return Recorded(kind, "this event is full")
     for row in existing:
         await session.delete(row)
     await session.flush()
@@ -101,7 +106,46 @@ async def record(
             created_at=now,
         )
     )
-    return None
+    return Recorded(kind)
+
+
+async def _full(session: AsyncSession, event: LocalObject) -> bool:
+    capacity = event.document.get("maximumAttendeeCapacity")
+    return isinstance(capacity, int) and await count(session, event.uri) >= capacity
+
+
+async def approve(
+    session: AsyncSession, organiser: LocalActor, event: LocalObject, actor_uri: str, now: datetime
+) -> Interaction:
+    """The organiser admits a pending participant of a restricted event: Accept."""
+    row = (
+        await session.execute(
+            select(Interaction).where(
+                Interaction.object_uri == event.uri,
+                Interaction.actor_uri == actor_uri,
+                Interaction.kind == "pending",
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise CommandError(f"{actor_uri} is not waiting for approval for {event.uri}")
+    if await _full(session, event):
+        raise CommandError(f"{event.uri} is full")
+    participant = (
+        await session.execute(select(RemoteActor).where(RemoteActor.uri == actor_uri))
+    ).scalar_one_or_none()
+    if participant is None:
+        raise CommandError(f"{actor_uri} is not known here")
+    row.kind = "join"
+    await answer(
+        session,
+        organiser,
+        participant,
+        echo(row.activity_uri, "Join", actor_uri, event.uri),
+        now,
+        accepted=True,
+    )
+    return row
 
 
 async def withdraw(session: AsyncSession, event_uri: str, actor_uri: str) -> bool:

@@ -41,17 +41,18 @@ async def participate(rt: Runtime, signer: Signer, activity: Activity, kind: str
         participant = None  # recorded anyway; the answer needs the actor's inbox
     now = rt.clock.now()
     async with rt.sessions.begin() as session:
-        refused = await participation.record(session, event, activity.actor, activity.id, kind, now)
+        done = await participation.record(session, event, activity.actor, activity.id, kind, now)
         organiser = await local.by_id(session, event.local_actor_id)
-        if participant is not None and organiser is not None:
+        # A pending participation is answered when the organiser approves it.
+        if participant is not None and organiser is not None and done.kind != "pending":
             echo = participation.echo(activity.id, activity.type, activity.actor, event.uri)
             await participation.answer(
-                session, organiser, participant, echo, now, accepted=refused is None
+                session, organiser, participant, echo, now, accepted=done.refused is None
             )
     rt.delivery_wakeup.set()
-    if refused is not None:
-        return f"ignored: {refused}"
-    return f"processed: participation ({kind}) recorded"
+    if done.refused is not None:
+        return f"ignored: {done.refused}"
+    return f"processed: participation ({done.kind}) recorded"
 
 
 async def leave(rt: Runtime, activity: Activity) -> str:

@@ -290,3 +290,41 @@ async def test_needs_and_offers_are_listed_until_they_expire(instances: Instance
     assert "Notre outil de planning" in page and "Partenaire pour co-développer" in page
     assert "Offre expirée" not in page
     assert "Needs and offers of the network" in await text_of(f"{a.base_url}/directory?lang=en")
+
+
+async def test_restricted_event_waits_for_the_organiser(
+    instances: InstanceFactory, peers: PeerFactory
+) -> None:
+    a = await instances("collectif", delivery=FAST)
+    peer = await peers(["alice"])
+    org = await a.organisation()
+    draft = events.parse_file(EVENT.replace("join_mode: free", "join_mode: restricted"))
+    async with a.rt.sessions.begin() as session:
+        event, _ = await events.publish(session, org, draft, a.rt.clock.now(), "fr")
+    join = {
+        "id": peer.new_id("alice"),
+        "type": "Join",
+        "actor": peer.actor_id("alice"),
+        "object": event.uri,
+    }
+    assert (await peer.send("alice", f"{a.actor_id}/inbox", join))[0] == 202
+
+    async def kinds() -> list[str]:
+        async with a.rt.sessions() as session:
+            return [i.kind for i, _ in await participation.participants(session, event.uri)]
+
+    async def pending() -> bool:
+        return await kinds() == ["pending"]
+
+    await until(pending, what="the pending participation")
+    assert "en attente de validation" in await text_of(event.uri)
+    assert not peer.inbox_of("Accept")  # nothing until the organiser says so
+    async with a.rt.sessions.begin() as session:
+        await participation.approve(session, org, event, peer.actor_id("alice"), a.rt.clock.now())
+    a.rt.delivery_wakeup.set()
+
+    async def accepted() -> bool:
+        return any(r.activity["object"]["id"] == join["id"] for r in peer.inbox_of("Accept"))
+
+    await until(accepted, what="the Accept after approval")
+    assert await kinds() == ["join"]

@@ -83,6 +83,13 @@ def theirs_context() -> dict[str, Any]:
     return next(c for c in mobilizon_event()["@context"] if isinstance(c, dict))
 
 
+def test_example_files_are_valid() -> None:
+    config = Path(__file__).resolve().parents[2] / "config"
+    assert tools.parse_file((config / "tool.example.md").read_text(encoding="utf-8")).repository
+    event = events.parse_file((config / "event.example.md").read_text(encoding="utf-8"))
+    assert event.capacity == 20 and event.timezone == "Europe/Paris"
+
+
 def test_online_event_has_a_link_place_and_a_website_attachment() -> None:
     text = EVENT.replace(
         "place:\n  name: Maison des coopératives\n  street: 10 rue Jangot\n"
