@@ -25,6 +25,8 @@ def escape(value: str) -> str:
 
 def fold(line: str) -> str:
     """Fold at 75 octets without splitting a UTF-8 character (RFC 5545 §3.1)."""
+    if len(line) <= 18 or len(line.encode("utf-8")) <= 75:
+        return line
     out, current, size = [], "", 0
     for char in line:
         width = len(char.encode("utf-8"))

@@ -195,8 +195,11 @@ class Listed:
     actor_uri: str
 
 
-async def current_offers(session: AsyncSession, actor: LocalActor, now: datetime) -> list[Listed]:
-    """Needs and offers not expired: ours, then the library's, soonest expiry first."""
+async def current_offers(
+    session: AsyncSession, actor: LocalActor, now: datetime, limit: int = 200
+) -> list[Listed]:
+    """Needs and offers not expired, ours and the library's, soonest expiry first
+    (`limit` at most: the directory page shows them all at once)."""
     from federation.content import library  # library imports commons: no cycle at load
 
     ours = [
@@ -208,4 +211,4 @@ async def current_offers(session: AsyncSession, actor: LocalActor, now: datetime
         for i in await library.items(session, kinds=KINDS, current_at=now)
     ]
     far = datetime.max.replace(tzinfo=UTC)
-    return sorted(ours + theirs, key=lambda x: x.ends_at or far)
+    return sorted(ours + theirs, key=lambda x: x.ends_at or far)[:limit]

@@ -3,6 +3,7 @@ every event it knows, its own and its library's (`<actor>/network-events.ics`)."
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -11,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.content import events, ical, library
 from federation.store.models import LocalActor
 from federation.web.context import organisation, runtime
+
+# The network's feed leaves out events of others that ended longer ago than this.
+PAST = timedelta(days=90)
 
 
 async def _ours(session: AsyncSession, org: LocalActor) -> list[dict[str, Any]]:
@@ -40,6 +44,9 @@ async def network_events(request: web.Request) -> web.StreamResponse:
     rt = runtime(request)
     async with rt.sessions() as session:
         documents = await _ours(session, org)
-        documents += [i.document for i in await library.items(session, kind="event")]
+        since = rt.clock.now() - PAST
+        documents += [
+            i.document for i in await library.items(session, kind="event", current_at=since)
+        ]
     name = f"Déclics — événements du réseau ({org.name or org.username})"
     return _response(ical.calendar(name, documents, rt.clock.now()), "network-events.ics")

@@ -158,6 +158,15 @@ async def test_tool_and_event_across_servers_and_a_mastodon_account(
     assert event["attributedTo"] == a.actor_id
     assert event["startTime"] == "2027-01-14T13:00:00Z"
     assert event["to"] == ["https://www.w3.org/ns/activitystreams#Public"]
+    tool = next(
+        r.activity["object"]
+        for r in peer.inbox_of("Create")
+        if r.activity["object"]["id"] == tool_uri
+    )
+    assert tool["type"] == "Article" and tool["name"] == "Planning de livraison"
+    assert tool["url"] == tool_uri
+    assert 'href="https://git.example/coop/planning"' in tool["summary"]
+    assert tool["doap:repository"]["doap:browse"] == "https://git.example/coop/planning"
 
     # Leave and withdrawal undo them.
     leave = {**join, "id": peer.new_id("alice"), "type": "Leave"}
