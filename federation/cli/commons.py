@@ -170,6 +170,31 @@ def cmd_offer(args: argparse.Namespace) -> int:
                 print(f"updated {obj.uri} (version {obj.version})")
             elif args.action == "delete":
                 print(f"deleted {(await offers.delete(session, org, args.ref, now)).uri}")
+            elif args.network:
+                listed = await offers.current_offers(session, org, now)
+                if args.json:
+                    print(
+                        json.dumps(
+                            [
+                                {
+                                    "id": o.uri,
+                                    "kind": o.kind,
+                                    "title": o.title,
+                                    "themes": o.themes,
+                                    "ends_at": o.ends_at.isoformat() if o.ends_at else None,
+                                    "member": o.actor_uri,
+                                }
+                                for o in listed
+                            ],
+                            ensure_ascii=False,
+                            indent=2,
+                        )
+                    )
+                elif not listed:
+                    print("(no current needs or offers)")
+                for o in [] if args.json else listed:
+                    ends = o.ends_at.date().isoformat() if o.ends_at else "-"
+                    print(f"{o.uri}\t{o.kind}\t{ends}\t{o.actor_uri}\t{o.title}")
             else:
                 rows = await offers.listing(session, org, None if args.all else now)
                 _print_rows(rows, args.json, "(no current needs or offers)")
@@ -251,4 +276,9 @@ def register(r: Registrar) -> None:
     delete.add_argument("ref", help="its address or last path part")
     listing = r.with_actor(r.add("list", cmd_offer, "our current needs and offers", offer_sub))
     listing.add_argument("--all", action="store_true", help="with expired and deleted ones")
+    listing.add_argument(
+        "--network",
+        action="store_true",
+        help="the current needs and offers of the network (ours and followed members')",
+    )
     listing.add_argument("--json", action="store_true", help="machine-readable output")

@@ -8,7 +8,7 @@ They are rows of the one content model (`local_objects.kind`), federated by
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
 from urllib.parse import urlsplit
@@ -162,12 +162,19 @@ async def update(
     build: Builder,
     apply: Apply,
     now: datetime,
+    extra_inboxes: Iterable[str] = (),
 ) -> OutboxActivity:
     if obj.deleted_at is not None:
         raise CommandError(f"{obj.uri} was deleted; publish a new one instead")
     apply(obj)
     return await objects.update(
-        session, actor, obj, build(obj.uri, obj.published, now), now, history=False
+        session,
+        actor,
+        obj,
+        build(obj.uri, obj.published, now),
+        now,
+        history=False,
+        extra_inboxes=extra_inboxes,
     )
 
 

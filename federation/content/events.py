@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.actors import local
-from federation.content import commons, markdown, themes
+from federation.content import commons, markdown, participation, themes
 from federation.errors import CommandError
 from federation.outbox import objects
 from federation.store.models import LocalActor, LocalObject, OutboxActivity
@@ -288,15 +288,23 @@ async def update(
     language: str,
 ) -> tuple[LocalObject, OutboxActivity]:
     obj = await get(session, actor, ref)
+    # Participants hear of the change even when they do not follow us (Mastodon).
     sent = await commons.update(
-        session, actor, obj, build=_builder(actor, draft, language), apply=_apply(draft), now=now
+        session,
+        actor,
+        obj,
+        build=_builder(actor, draft, language),
+        apply=_apply(draft),
+        now=now,
+        extra_inboxes=await participation.inboxes(session, obj.uri),
     )
     return obj, sent
 
 
 async def delete(session: AsyncSession, actor: LocalActor, ref: str, now: datetime) -> LocalObject:
     obj = await get(session, actor, ref)
-    await objects.delete(session, actor, obj, now)
+    extra = await participation.inboxes(session, obj.uri)
+    await objects.delete(session, actor, obj, now, extra_inboxes=extra)
     return obj
 
 

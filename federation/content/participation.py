@@ -172,6 +172,12 @@ async def participants(
     return [(interaction, actor) for interaction, actor in rows.all()]
 
 
+async def inboxes(session: AsyncSession, event_uri: str) -> list[str]:
+    """Where the participants read: each one's shared inbox, else its own."""
+    rows = await participants(session, event_uri)
+    return sorted({a.shared_inbox or a.inbox for _, a in rows if a is not None and not a.gone_at})
+
+
 def echo(activity_id: str, activity_type: str, actor_uri: str, event_uri: str) -> dict[str, Any]:
     """The participation an Accept or Reject answers, embedded as Mobilizon does."""
     return {"id": activity_id, "type": activity_type, "actor": actor_uri, "object": event_uri}

@@ -102,6 +102,7 @@ async def update(
     now: datetime,
     *,
     history: bool,
+    extra_inboxes: Iterable[str] = (),
 ) -> OutboxActivity:
     obj.version += 1
     obj.updated = now
@@ -110,7 +111,13 @@ async def update(
     await session.flush()
     if history:
         await keep_version(session, obj, now)
-    return await to_followers(session, actor, _activity("Update", actor, document, now), now)
+    return await to_followers(
+        session,
+        actor,
+        _activity("Update", actor, document, now),
+        now,
+        extra_inboxes=extra_inboxes,
+    )
 
 
 async def delete(

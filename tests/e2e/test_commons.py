@@ -337,3 +337,21 @@ async def test_restricted_event_waits_for_the_organiser(
 
     await until(accepted, what="the Accept after approval")
     assert await kinds() == ["join"]
+
+    # A participant that does not follow the organiser still hears of a change.
+    changed = EVENT.replace("join_mode: free", "join_mode: restricted").replace(
+        "end: 2027-01-14T16:00", "end: 2027-01-14T17:00"
+    )
+    async with a.rt.sessions.begin() as session:
+        await events.update(
+            session, org, event.uri, events.parse_file(changed), a.rt.clock.now(), "fr"
+        )
+    a.rt.delivery_wakeup.set()
+
+    async def updated() -> bool:
+        return any(
+            r.activity["object"].get("endTime") == "2027-01-14T16:00:00Z"
+            for r in peer.inbox_of("Update")
+        )
+
+    await until(updated, what="the Update at the participant")

@@ -195,8 +195,11 @@ def test_commons_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "within a year" in capsys.readouterr().err
     today = datetime.now(UTC).date().isoformat()
     assert cli.main(["offer", "publish", *d, *args, today, "texte"]) == 0
+    assert "/offers/notre-planning" in capsys.readouterr().out
     assert cli.main(["offer", "list", *d, "--json"]) == 0
-    capsys.readouterr()
+    assert [o["title"] for o in json.loads(capsys.readouterr().out)] == ["Notre planning"]
+    assert cli.main(["offer", "list", *d, "--network"]) == 0
+    assert "Notre planning" in capsys.readouterr().out
     assert cli.main(["tool", "list", *d, "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert [t["title"] for t in listed] == ["Planning de livraison"]
