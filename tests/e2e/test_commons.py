@@ -130,6 +130,9 @@ async def test_tool_and_event_across_servers_and_a_mastodon_account(
     assert "Planning de livraison</a> — nous l’utilisons" in b_profile
     library_page = await text_of(f"{b.base_url}/library?kind=event&q=atelier")
     assert "Atelier co-développement" in library_page and "Planning" not in library_page
+    assert "Événement : <time" in library_page
+    theme_page = await text_of(f"{b.base_url}/tags/Communs")
+    assert "Outil : <a" in theme_page and "Planning de livraison" in theme_page
 
     # The event reaches B's feed of the network's events, and A's own feed.
     feed = await text_of(f"{b.actor_id}/network-events.ics")
