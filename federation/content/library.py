@@ -34,6 +34,8 @@ def kind_of(document: Mapping[str, object]) -> str | None:
     kind = document.get("kind")
     if isinstance(kind, str) and kind in KINDS:
         return kind
+    if kind is None and document.get("type") == "Event":
+        return "event"  # a followed Mobilizon group's or Fedify app's event
     return None
 
 
@@ -116,6 +118,8 @@ async def store(
     row.kind = kind
     row.starts_at = _date(_str(document.get("startTime"))) if kind == "event" else None
     row.ends_at = _date(_str(document.get("endTime"))) if kind in DATED else None
+    if kind == "event" and row.ends_at is None:
+        row.ends_at = row.starts_at  # no end given (Mobilizon may omit it): over once begun
     row.title = (obj.name or "")[:500] or None
     row.summary = sanitize_html(obj.summary or "")
     row.content_html = sanitize_html(first_text(document, "content") or "")

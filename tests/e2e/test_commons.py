@@ -11,7 +11,15 @@ from typing import Any
 
 import aiohttp
 
-from federation.content import declarations, events, library, offers, participation, tools
+from federation.content import (
+    declarations,
+    events,
+    ical,
+    library,
+    offers,
+    participation,
+    tools,
+)
 from federation.content.search import Filters, search
 from tests.conftest import InstanceFactory, PeerFactory
 from tests.e2e.test_delivery_outcomes import followed_by
@@ -358,3 +366,28 @@ async def test_restricted_event_waits_for_the_organiser(
         )
 
     await until(updated, what="the Update at the participant")
+
+
+async def test_a_mobilizon_event_is_kept_and_reaches_the_feed(instances: InstanceFactory) -> None:
+    from tests.unit.test_commons import mobilizon_event  # the fixture's reader
+
+    a = await instances("collectif")
+    event = mobilizon_event()["object"]
+    now = a.rt.clock.now()
+    async with a.rt.sessions.begin() as session:
+        item = await library.store(session, event["attributedTo"], event, now)
+    assert item is not None and item.kind == "event"
+    assert item.starts_at is not None and item.starts_at.year == 2018
+    assert item.ends_at == item.starts_at
+    async with a.rt.sessions() as session:
+        rows = await library.items(session, kind="event")
+    assert [r.uri for r in rows] == [event["id"]]
+    # Long over: the network's feed leaves it out; without an end, it has no DTEND.
+    assert event["id"] not in await text_of(f"{a.actor_id}/network-events.ics")
+    lines = ical.vevent(item.document, now) or []
+    assert "DTSTART:20180212T140820Z" in lines
+    assert (
+        "LOCATION:Locaux de Framasoft\\, 10 Rue Jangot\\, 69007\\, Lyon\\, "
+        "Auvergne Rhône Alpes\\, France" in lines
+    )
+    assert not any(line.startswith("DTEND") for line in lines)
