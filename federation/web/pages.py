@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 from aiohttp import web
@@ -27,6 +28,7 @@ def make_environment() -> jinja2.Environment:
         enable_async=False,
         extensions=["jinja2.ext.i18n"],
     )
+    env.filters["in_zone"] = in_zone
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
     )
@@ -55,6 +57,18 @@ def render(request: web.Request, name: str, **context: object) -> web.Response:
     if remember:
         response.set_cookie(i18n.COOKIE, language, max_age=365 * 86400, samesite="Lax")
     return response
+
+
+def in_zone(moment: datetime | None, zone: object) -> str:
+    """A date and time as people of the event's timezone read it."""
+    if moment is None:
+        return ""
+    try:
+        local_zone = ZoneInfo(zone) if isinstance(zone, str) else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        local_zone = UTC
+    shown = moment.astimezone(local_zone)
+    return f"{shown:%d/%m/%Y %H:%M} ({getattr(local_zone, 'key', 'UTC')})"
 
 
 def progress_label(code: str) -> str:

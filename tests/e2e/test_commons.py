@@ -128,6 +128,7 @@ async def test_tool_and_event_across_servers_and_a_mastodon_account(
 
     event_page = await text_of(event_uri)
     assert "2 participants" in event_page
+    assert "14/01/2027 14:00 (Europe/Paris)" in event_page
     assert "Organisation atelier" in event_page and "Alice" in event_page
     tool_page = await text_of(tool_uri)
     assert "Utilisé par" in tool_page and "Organisation atelier" in tool_page
