@@ -129,6 +129,7 @@ async def publish(
     build: Builder,
     apply: Apply,
     now: datetime,
+    extra_inboxes: Iterable[str] = (),
 ) -> tuple[LocalObject, OutboxActivity]:
     uri = await objects.free_uri(session, actor, collection, title)
     obj = LocalObject(
@@ -141,7 +142,10 @@ async def publish(
         published=now,
     )
     apply(obj)
-    return obj, await objects.create(session, actor, obj, now, history=False)
+    sent = await objects.create(
+        session, actor, obj, now, history=False, extra_inboxes=extra_inboxes
+    )
+    return obj, sent
 
 
 async def get(

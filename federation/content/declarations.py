@@ -108,21 +108,18 @@ async def declare(
     def apply(obj: LocalObject) -> None:
         obj.title = title
 
-    uri = await objects.free_uri(session, actor, "declarations", f"{relation}-{title}")
-    obj = LocalObject(
-        local_actor_id=actor.id,
-        uri=uri,
-        object_type="Relationship",
+    return await commons.publish(
+        session,
+        actor,
         kind=KIND,
-        version=1,
-        document=make(uri, now, None),
-        published=now,
+        object_type="Relationship",
+        collection="declarations",
+        title=f"{relation}-{title}",
+        build=make,
+        apply=apply,
+        now=now,
+        extra_inboxes=[author.inbox],
     )
-    apply(obj)
-    sent = await objects.create(
-        session, actor, obj, now, history=False, extra_inboxes=[author.inbox]
-    )
-    return obj, sent
 
 
 async def withdraw(

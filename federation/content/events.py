@@ -210,7 +210,8 @@ def document(
         "endTime": build.iso(draft.end),
         "timezone": draft.timezone,
         "location": location(uri, draft),
-        "isOnline": draft.online is not None and not dict(draft.place).keys() - {"name"},
+        # Online when there is a link and no street address.
+        "isOnline": draft.online is not None and all(key == "name" for key, _ in draft.place),
         "joinMode": draft.join_mode,
         "anonymousParticipationEnabled": draft.anonymous,
         "ical:status": "CONFIRMED",
