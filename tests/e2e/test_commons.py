@@ -104,7 +104,9 @@ async def test_tool_and_event_across_servers_and_a_mastodon_account(
     # B declares it uses A's tool and joins A's event.
     org_b = await b.organisation()
     async with b.rt.sessions.begin() as session:
-        await declarations.declare(session, org_b, tool_uri, "uses", b.rt.clock.now())
+        declaration, _ = await declarations.declare(
+            session, org_b, tool_uri, "uses", b.rt.clock.now()
+        )
         await participation.tell(session, org_b, event_uri, "Join", b.rt.clock.now())
     b.rt.delivery_wakeup.set()
     # A Mastodon-shaped account joins too, with a signed Join.
@@ -135,6 +137,9 @@ async def test_tool_and_event_across_servers_and_a_mastodon_account(
     assert "https://git.example/coop/planning" in tool_page
     profile = await text_of(a.actor_id)
     assert "Planning de livraison" in profile and "Atelier co-développement" in profile
+    assert "Planning de livraison" in await text_of(declaration.uri)
+    as2 = await text_of(declaration.uri, Accept="application/activity+json")
+    assert '"type":"Relationship"' in as2.replace(" ", "")
     b_profile = await text_of(b.actor_id)
     assert "Planning de livraison</a> — nous l’utilisons" in b_profile
     library_page = await text_of(f"{b.base_url}/library?kind=event&q=atelier")
