@@ -204,6 +204,36 @@ async def answer(
     return await send(session, organiser, document, inboxes=[participant.inbox], now=now)
 
 
+async def joined(session: AsyncSession, actor: LocalActor) -> list[LibraryItem]:
+    """The followed members' events we take part in: our last `Join` of each, not
+    followed by a `Leave` (our outbox is the record), still in the library."""
+    rows = await session.execute(
+        select(OutboxActivity.activity_type, OutboxActivity.object_uri)
+        .where(
+            OutboxActivity.local_actor_id == actor.id,
+            OutboxActivity.activity_type.in_(("Join", "Leave")),
+        )
+        .order_by(OutboxActivity.created_at, OutboxActivity.id)
+    )
+    taking_part: dict[str, bool] = {}
+    for activity_type, uri in rows.all():
+        if uri:
+            taking_part[uri] = activity_type == "Join"
+    uris = [uri for uri, yes in taking_part.items() if yes]
+    if not uris:
+        return []
+    items = await session.execute(
+        select(LibraryItem)
+        .where(
+            LibraryItem.uri.in_(uris),
+            LibraryItem.kind == "event",
+            LibraryItem.deleted_at.is_(None),
+        )
+        .order_by(LibraryItem.starts_at)
+    )
+    return list(items.scalars())
+
+
 async def _organiser_inbox(session: AsyncSession, event_uri: str) -> tuple[str, str]:
     item = (
         await session.execute(

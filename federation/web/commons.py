@@ -1,5 +1,6 @@
-"""iCalendar feeds of events: the organisation's own (`<actor>/events.ics`) and
-every event it knows, its own and its library's (`<actor>/network-events.ics`)."""
+"""iCalendar feeds of events: the organisation's (`<actor>/events.ics`: those it
+organises and those it takes part in) and every event it knows, its own and its
+library's (`<actor>/network-events.ics`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.content import events, ical, library
+from federation.content import events, ical, library, participation
 from federation.store.models import LocalActor
 from federation.web.context import organisation, runtime
 
@@ -35,6 +36,7 @@ async def own_events(request: web.Request) -> web.StreamResponse:
     rt = runtime(request)
     async with rt.sessions() as session:
         documents = await _ours(session, org)
+        documents += [i.document for i in await participation.joined(session, org)]
     name = f"{org.name or org.username} — événements"
     return _response(ical.calendar(name, documents, rt.clock.now()), "events.ics")
 

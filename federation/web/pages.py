@@ -12,6 +12,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from federation.actors import follows, local
+from federation.content import participation
 from federation.content.commitments import PROGRESS, PROGRESS_EN
 from federation.store.models import Interaction, LocalActor, LocalObject
 from federation.web import i18n
@@ -101,6 +102,7 @@ async def profile(request: web.Request, org: LocalActor) -> web.Response:
                 )
             ).scalars()
         )
+        joined = await participation.joined(session, org)
     practices = [n for n in notes if n.kind == "practice"]
     now = rt.clock.now()
     tools = [n for n in notes if n.kind == "tool"]
@@ -118,6 +120,7 @@ async def profile(request: web.Request, org: LocalActor) -> web.Response:
         events=events,
         offers=offers,
         declared=declared,
+        joined=joined,
         commitments=commitments,
         signed_on_iso=commitments.document.get("signedOn") if commitments else None,
         signed_on=_french_date(commitments.document.get("signedOn") if commitments else None),

@@ -156,6 +156,8 @@ async def test_tool_and_event_across_servers_and_a_mastodon_account(
     assert "SUMMARY:Atelier co-développement\r\n" in feed
     assert "LOCATION:Maison des coopératives\\, 10 rue Jangot" in feed
     assert f"UID:{event_uri}" in await text_of(f"{a.actor_id}/events.ics")
+    assert f"UID:{event_uri}" in await text_of(f"{b.actor_id}/events.ics")  # B takes part
+    assert "Événements du réseau auxquels nous participons" in await text_of(b.actor_id)
 
     # The Mastodon-shaped follower got the Event with the fields Mastodon reads,
     # and its participation was accepted.
@@ -200,6 +202,18 @@ async def test_tool_and_event_across_servers_and_a_mastodon_account(
         return people == {b.actor_id} and not users
 
     await until(undone, what="the Leave and the withdrawal")
+
+    # B leaves too: A's list is empty, and B's calendar no longer has the event.
+    async with b.rt.sessions.begin() as session:
+        await participation.tell(session, org_b, event_uri, "Leave", b.rt.clock.now())
+    b.rt.delivery_wakeup.set()
+
+    async def b_left() -> bool:
+        async with a.rt.sessions() as session:
+            return not await participation.participants(session, event_uri)
+
+    await until(b_left, what="B's Leave")
+    assert event_uri not in await text_of(f"{b.actor_id}/events.ics")
 
 
 async def test_a_full_event_refuses_one_more_maybe_and_undo(
