@@ -187,6 +187,32 @@ async def test_tool_and_event_across_servers_and_a_mastodon_account(
     assert 'href="https://git.example/coop/planning"' in tool["summary"]
     assert tool["doap:repository"]["doap:browse"] == "https://git.example/coop/planning"
 
+    # A need reaches the Mastodon-shaped follower as a Note it shows whole.
+    org_a = await a.organisation()
+    today = a.rt.clock.now().date()
+    need = offers.make_draft(
+        "need", "Partenaire pour la v2", "Qui code en Python ?", "7", today, today
+    )
+    async with a.rt.sessions.begin() as session:
+        need_obj, _ = await offers.publish(session, org_a, need, a.rt.clock.now(), "fr")
+    a.rt.delivery_wakeup.set()
+
+    async def need_arrived() -> bool:
+        return any(r.activity["object"]["id"] == need_obj.uri for r in peer.inbox_of("Create"))
+
+    await until(need_arrived, what="the need at the peer")
+    note = next(
+        r.activity["object"]
+        for r in peer.inbox_of("Create")
+        if r.activity["object"]["id"] == need_obj.uri
+    )
+    assert note["type"] == "Note" and "summary" not in note  # a summary would be a CW
+    assert "Besoin : Partenaire pour la v2" in note["content"]
+    assert (
+        "Qui code en Python ?" in note["content"] and "#<span>Cooperation</span>" in note["content"]
+    )
+    assert note["endTime"].endswith("T00:00:00Z") and note["kind"] == "need"
+
     # Leave and withdrawal undo them.
     leave = {**join, "id": peer.new_id("alice"), "type": "Leave"}
     status, _ = await peer.send("alice", f"{a.actor_id}/inbox", leave)
