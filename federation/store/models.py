@@ -140,6 +140,10 @@ class LocalObject(Base):
     published: Mapped[datetime]
     updated: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+    # Commons (tools, events, needs and offers): an event's start and end; the
+    # expiry of a need or an offer is its `ends_at`.
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
 
 
 class ObjectVersion(Base):
@@ -177,6 +181,9 @@ class LibraryItem(Base):
     updated: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
     received_at: Mapped[datetime]
+    # Commons: as on `local_objects` (event start and end, expiry of needs and offers).
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
 
 
 class OutboxActivity(Base):
@@ -263,7 +270,9 @@ class Interaction(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     local_actor_id: Mapped[int] = mapped_column(ForeignKey("local_actors.id"), index=True)
     object_uri: Mapped[str] = mapped_column(URI, index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # like | announce | reply
+    # like | announce | reply | adoption; commons: join | maybe (event participation),
+    # uses | contributes (declarations about a tool)
+    kind: Mapped[str] = mapped_column(String(16))
     actor_uri: Mapped[str] = mapped_column(URI)
     activity_uri: Mapped[str] = mapped_column(URI, unique=True)
     # For replies: the reply object's id and its sanitized HTML.
