@@ -132,3 +132,57 @@ def register(r: Registrar) -> None:
     cmd.add_argument("file", help="archive written by 'declics export'")
     cmd.add_argument("--base-url", required=True, help="the member's base URL on this host")
     cmd.add_argument("--username", help="the member's username here (default: the old one)")
+    register_moves(r)
+
+
+def cmd_move(args: argparse.Namespace) -> int:
+    from federation.cli.base import resolve_target
+    from federation.portability import move
+
+    async def body(rt: Any, org: Any) -> int:
+        target = await resolve_target(rt, org, args.target)
+        async with rt.sessions.begin() as session:
+            actor = await session.merge(org)
+            activity = await move.move(session, actor, target, rt.clock.now())
+            moved_to = actor.moved_to
+        print(f"Move to {moved_to} sent to the followers ({activity.uri})")
+        print("This host now redirects the profile and the objects there.")
+        return 0
+
+    return run(with_runtime(args, body))
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from federation.actors import local
+    from federation.portability import rotation
+
+    async def body(rt: Any, org: Any) -> int:
+        step = rotation.rotate if args.action == "rotate" else rotation.drop_old
+        async with rt.sessions.begin() as session:
+            actor = await session.merge(org)
+            await step(session, actor, rt.settings.content, rt.clock.now())
+            urls = local.urls_of(actor)
+            pending = local.next_public_keys(actor) is not None
+        if pending:
+            print("New keys published beside the current ones; followers were told.")
+            print("After a grace period (a few days), run: declics keys drop-old")
+        else:
+            print(f"The old keys are dropped; {urls.key_id} signs from now on.")
+        return 0
+
+    return run(with_runtime(args, body))
+
+
+def register_moves(r: Registrar) -> None:
+    cmd = r.with_actor(
+        r.add("move", cmd_move, "send Move to the followers: the member now lives at TARGET")
+    )
+    cmd.add_argument(
+        "target", help="the new actor (@user@host or URL), which lists us in alsoKnownAs"
+    )
+    keys = r.sub.add_parser("keys", help="rotate the organisation's keys")
+    keys_sub = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
+    r.with_actor(r.add("rotate", cmd_keys, "publish new keys beside the current ones", keys_sub))
+    r.with_actor(
+        r.add("drop-old", cmd_keys, "sign with the new keys and drop the old ones", keys_sub)
+    )

@@ -402,7 +402,9 @@ HANDLERS: dict[str, Handler] = {
 
 
 async def dispatch(ctx: Context, activity: Activity) -> str:
-    handler = HANDLERS.get(activity.type)
+    from federation.inbox import moves  # builds on this module's Context
+
+    handler = HANDLERS.get(activity.type) or {"Move": moves.on_move}.get(activity.type)
     if handler is None:
         return f"ignored: {activity.type} is not handled"
     return await handler(ctx, activity)
