@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from federation import cli
-from federation.actors import local
+from federation.actors import local, trust
+from federation.outbox import objects as object_use_cases
 from federation.store.models import LocalActor, LocalObject, ObjectVersion
 from tests.conftest import InstanceFactory
-from tests.e2e.test_practices import practice_file, publish
+from tests.e2e.test_practices import practice_file, publish, publish_commitments
 from tests.support.instance import Instance
 
 PASSPHRASE = "correct horse battery staple"
@@ -155,6 +156,16 @@ async def test_archive_holds_every_kind_of_object_with_history_and_keys_sealed(
     a = await instances("collectif", start=False)
     org = await a.organisation()
     await publish(a, practice_file("Gouvernance partagée"))
+    gone = await publish(a, practice_file("Charte graphique"))
+    await publish_commitments(a, "in-progress")
+    await publish_commitments(a, "achieved")
+    async with a.rt.sessions.begin() as session:
+        actor = await session.get(LocalActor, org.id)
+        assert actor is not None
+        obj = await object_use_cases.find(session, actor, "practice", gone)
+        assert obj is not None
+        await object_use_cases.delete(session, actor, obj, a.rt.clock.now())
+        await trust.add(session, org.id, "domain", "spam.example", a.rt.clock.now(), "spam")
     # A kind the archive code has never heard of travels too (tools, events…)
     async with a.rt.sessions.begin() as session:
         session.add(
@@ -178,7 +189,8 @@ async def test_archive_holds_every_kind_of_object_with_history_and_keys_sealed(
         everything = b"".join(opened.read(name) for name in opened.namelist())
     assert manifest["format"] == "declics-archive" and manifest["version"] == 1
     assert set(manifest["entries"]) >= {"actor.json", "outbox.json", "declics/keys.json"}
-    assert {o["object"]["kind"] for o in objects} == {"practice", "some-future-kind"}
+    assert {o["object"]["kind"] for o in objects} == {"practice", "commitments", "some-future-kind"}
+    assert manifest["counts"]["versions"] == 2 and manifest["counts"]["blocks"] == 1
     assert "PRIVATE KEY" not in everything.decode(errors="replace")
     assert "scrypt" in keys and "AES-256-GCM" in keys
 
@@ -190,17 +202,18 @@ async def test_archive_holds_every_kind_of_object_with_history_and_keys_sealed(
         assert moved is not None
         assert moved.also_known_as == [a.actor_id]
         assert moved.rsa_private_pem == org.rsa_private_pem
-        restored = {
-            o.kind: o
-            for o in (
+        rows = list(
+            (
                 await session.execute(
                     select(LocalObject).where(LocalObject.local_actor_id == moved.id)
                 )
             ).scalars()
-        }
-        versions = (
-            await session.execute(select(func.count()).select_from(ObjectVersion))
-        ).scalar_one()
+        )
+        restored = {o.kind: o for o in rows if o.deleted_at is None}
+        tombstones = [o.uri for o in rows if o.deleted_at is not None]
+        versions = list((await session.execute(select(ObjectVersion))).scalars())
+        blocks = await trust.listing(session, moved.id)
+        document = local.document_of(moved)
     assert restored["some-future-kind"].uri == f"{b.base_url}/objects/outil-1"
     assert restored["some-future-kind"].version == 2
     practice = restored["practice"]
@@ -211,4 +224,11 @@ async def test_archive_holds_every_kind_of_object_with_history_and_keys_sealed(
         practice.document["proof"]["verificationMethod"]
         == f"{b.base_url}/users/collectif#ed25519-key"
     )
-    assert versions == 0
+    assert tombstones == [gone.replace(a.base_url, b.base_url)]
+    assert sorted(v.version for v in versions) == [1, 2]
+    assert {v.document["id"] for v in versions} == {f"{b.base_url}/commitments"}
+    assert restored["commitments"].version == 2
+    assert moved.charter_version == "2023-09-14"
+    assert [(x.kind, x.value, x.reason) for x in blocks] == [("domain", "spam.example", "spam")]
+    assert document["alsoKnownAs"] == [a.actor_id]
+    assert document["id"] == f"{b.base_url}/users/collectif"

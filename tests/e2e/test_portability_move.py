@@ -5,20 +5,25 @@ redirect, the follower's library names the new ids, and nothing is lost."""
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
+from federation import http_signatures, keypairs
 from federation.actors import follows, local
-from federation.store.models import Interaction, LocalObject
+from federation.store.models import DirectoryMember, DirectoryVouch, Interaction, LocalObject
 from tests.conftest import InstanceFactory, PeerFactory
 from tests.e2e.test_delivery_outcomes import followed_by
 from tests.e2e.test_federation import follow
 from tests.e2e.test_portability_archive import declics, export, import_into
 from tests.e2e.test_practices import library, practice_file, publish
 from tests.support.instance import Instance
+from tests.support.queries import inbox_items
 from tests.support.wait import until
 
 FAST = {"poll_interval_seconds": 0.05}
@@ -91,6 +96,9 @@ async def test_export_import_move_keeps_followers_library_and_urls(
 
     await until(replied, what="the reply")
 
+    # B's directory lists A, vouched for by B (as a crawl leaves it)
+    await seed_directory(b, a)
+
     # A exports, host 2 imports
     await export(monkeypatch, capsys, a, tmp_path / "a.zip")
     code, _out, err = await import_into(monkeypatch, capsys, host2, tmp_path / "a.zip")
@@ -138,6 +146,19 @@ async def test_export_import_move_keeps_followers_library_and_urls(
         return await followers_of(host2, "collectif") == {b.actor_id, mastodon.actor_id("alice")}
 
     await until(both_follow, what="both followers on host 2")
+    async with b.rt.sessions() as session:
+        old_rows = (
+            await session.execute(
+                select(DirectoryMember.id).where(DirectoryMember.uri == a.actor_id)
+            )
+        ).all()
+        old_vouches = (
+            await session.execute(
+                select(DirectoryVouch.id).where(DirectoryVouch.member_uri == a.actor_id)
+            )
+        ).all()
+    assert old_rows == [] and old_vouches == []
+    assert [item.state for item in await inbox_items(b, "Move")] == ["processed"]
     items = await library(b)
     assert set(items) == {new_first, new_second}
     assert {item.actor_uri for item in items.values()} == {new_actor}
@@ -188,6 +209,45 @@ async def test_export_import_move_keeps_followers_library_and_urls(
             assert (await response.json(content_type=None))["id"] == new_first
 
 
+async def seed_directory(b: Instance, a: Instance) -> None:
+    now = b.rt.clock.now()
+    async with b.rt.sessions.begin() as session:
+        rows = {
+            row.uri: row
+            for row in (await session.execute(select(DirectoryMember))).scalars()
+            if row.uri in (a.actor_id, b.actor_id)
+        }
+        for uri, is_local in ((a.actor_id, False), (b.actor_id, True)):
+            if uri not in rows:
+                rows[uri] = DirectoryMember(
+                    uri=uri,
+                    host=uri.split("/")[2],
+                    local=is_local,
+                    actor_type="Organization",
+                    name=uri,
+                    summary="",
+                    charter_version="2023-09-14",
+                    charter_hash="0" * 64,
+                    commitments=[],
+                    depth=0 if is_local else 1,
+                    first_seen_at=now,
+                    last_seen_at=now,
+                    checked_at=now,
+                )
+                session.add(rows[uri])
+        await session.flush()
+        voucher = rows[b.actor_id].id
+        vouched = (
+            await session.execute(
+                select(DirectoryVouch.id).where(
+                    DirectoryVouch.voucher_id == voucher, DirectoryVouch.member_uri == a.actor_id
+                )
+            )
+        ).first()
+        if vouched is None:
+            session.add(DirectoryVouch(voucher_id=voucher, member_uri=a.actor_id, seen_at=now))
+
+
 async def _has(peer: object, kind: str) -> bool:
     await asyncio.sleep(0)
     return bool(peer.inbox_of(kind))  # type: ignore[attr-defined]
@@ -208,3 +268,47 @@ async def test_move_to_an_actor_that_does_not_name_us_is_refused(
     async with a.rt.sessions() as session:
         org = await local.find(session, local.domain_of(a.base_url), "collectif")
         assert org is not None and org.moved_to is None
+
+
+async def test_a_move_to_an_actor_that_does_not_name_the_old_one_is_ignored(
+    instances: InstanceFactory,
+) -> None:
+    a = await instances("collectif", delivery=FAST)
+    b = await instances("atelier", delivery=FAST)
+    elsewhere = await instances("ailleurs", delivery=FAST)
+    await follow(b, a.handle)
+
+    async def accepted() -> bool:
+        return await state_towards(b, a.actor_id) == "accepted"
+
+    await until(accepted, what="B's follow")
+    # A Move signed by A, to an actor that does not list A in alsoKnownAs
+    org = await a.organisation()
+    key = keypairs.private_from_pem(org.rsa_private_pem)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    activity = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{a.actor_id}#moves/forged",
+        "type": "Move",
+        "actor": a.actor_id,
+        "object": a.actor_id,
+        "target": elsewhere.actor_id,
+    }
+    body = json.dumps(activity).encode()
+    url = f"{b.actor_id}/inbox"
+    headers = {"Content-Type": "application/activity+json"}
+    headers |= http_signatures.sign_cavage(
+        "POST", url, headers, body, f"{a.actor_id}#main-key", key, datetime.now(UTC)
+    )
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url, data=body, headers=headers) as response,
+    ):
+        assert response.status == 202
+
+    async def handled() -> bool:
+        return [i.state for i in await inbox_items(b, "Move")] == ["ignored"]
+
+    await until(handled, what="the Move handled")
+    assert await state_towards(b, a.actor_id) == "accepted"
+    assert await state_towards(b, elsewhere.actor_id) is None
