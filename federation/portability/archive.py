@@ -35,8 +35,10 @@ class ArchiveError(CommandError):
 
 
 def dumps(value: object) -> bytes:
-    """The one JSON encoding of archive entries: sorted keys, indented, UTF-8."""
-    return (json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
+    """The one JSON encoding of archive entries: sorted keys, compact, UTF-8 (compact
+    keeps Python's C encoder: indenting made export ten times slower)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return (text + "\n").encode()
 
 
 def sha256(data: bytes) -> str:

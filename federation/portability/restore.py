@@ -296,12 +296,15 @@ async def restore_organisation(
     await local.ensure_application(session, base_url, now)
     session.add(actor)
     await session.flush()
+    restored = []
     for item in checked.objects:
         data = rebase.deep(item["object"])
         obj = LocalObject(**rows.from_json(LocalObject, data, {"local_actor_id": actor.id}))
         obj.document = _resigned(actor, obj.document, now)
         session.add(obj)
-        await session.flush()
+        restored.append((obj, item))
+    await session.flush()  # once: the objects' ids, for their versions
+    for obj, item in restored:
         for version in item["versions"]:
             row = ObjectVersion(
                 **rows.from_json(ObjectVersion, rebase.deep(version), {"object_id": obj.id})
