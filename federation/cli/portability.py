@@ -91,7 +91,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 kept = instance_dir(args) / f"imported-{username}-declics.toml"
                 kept.write_bytes(checked.settings_toml)
                 print(f"The old host's settings are in {kept}, to compare with this one's")
-            await _follow_again(rt, username, checked.following)
+            await _follow_again(rt, local.domain_of(base_url), username, checked.following)
         finally:
             await rt.close()
         return 0
@@ -99,7 +99,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     return run(body())
 
 
-async def _follow_again(rt: Any, username: str, following: list[dict[str, Any]]) -> None:
+async def _follow_again(
+    rt: Any, domain: str, username: str, following: list[dict[str, Any]]
+) -> None:
     """The new actor asks to follow what the old one followed (best effort: an
     unreachable actor is reported, not fatal; the import is already stored)."""
     from federation.actors import local
@@ -108,7 +110,9 @@ async def _follow_again(rt: Any, username: str, following: list[dict[str, Any]])
     from federation.transport.client import FetchError
 
     async with rt.sessions() as session:
-        org = next(o for o in await local.organisations(session) if o.username == username)
+        org = await local.find(session, domain, username)
+    if org is None:  # pragma: no cover - stored just before
+        raise CommandError(f"{username}@{domain} vanished")
     for item in following:
         if item.get("state") == "rejected" or not isinstance(item.get("actor"), str):
             continue

@@ -278,6 +278,8 @@ async def restore_organisation(
     base_url = rebase.new_base
     profile = rebase.deep(checked.profile)
     aliases = [a for a in (checked.profile.get("also_known_as") or []) if a != rebase.new_actor]
+    if checked.old_actor != rebase.new_actor:  # not a backup restored at its own URL
+        aliases.append(checked.old_actor)
     actor = LocalActor(
         **rows.from_json(
             LocalActor,
@@ -287,7 +289,7 @@ async def restore_organisation(
                 "domain": local.domain_of(base_url),
                 "base_url": base_url,
                 "username": rebase.new_username,
-                "also_known_as": [*aliases, checked.old_actor],
+                "also_known_as": aliases or None,
                 "moved_to": None,
                 "moved_at": None,
             },

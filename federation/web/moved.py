@@ -23,6 +23,8 @@ def _parents(path: str) -> list[str]:
 async def redirect_for(request: web.Request) -> str | None:
     rt = runtime(request)
     path = request.path
+    if path.startswith(("/static/", "/.well-known/", "/nodeinfo/")):
+        return None
     async with rt.sessions() as session:
         moved = list(
             (
@@ -40,7 +42,7 @@ async def redirect_for(request: web.Request) -> str | None:
                 path == f"/users/{actor.username}" and not wants_activity_json(request)
             ):
                 return actor.moved_to
-        if path.startswith(("/users/", "/@", "/.well-known/", "/static/")):
+        if path.startswith(("/users/", "/@")):
             return None
         by_id = {actor.id: actor for actor in moved}
         owner = (
