@@ -15,7 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
 from federation import http_signatures, keypairs
-from federation.actors import follows, local
+from federation.actors import follows, local, remote
+from federation.inbox.intake import signer_for
+from federation.outbox import follow as follow_use_cases
 from federation.store.models import DirectoryMember, DirectoryVouch, Interaction, LocalObject
 from tests.conftest import InstanceFactory, PeerFactory
 from tests.e2e.test_delivery_outcomes import followed_by
@@ -96,6 +98,15 @@ async def test_export_import_move_keeps_followers_library_and_urls(
 
     await until(replied, what="the reply")
 
+    # A follows alice too (pending: the peer does not answer follows)
+    async with a.rt.sessions.begin() as session:
+        org = await local.find(session, local.domain_of(a.base_url), "collectif")
+        assert org is not None
+        signer = await signer_for(a.rt, org.domain)
+        alice = await remote.resolve(a.rt, mastodon.actor_id("alice"), signer)
+        await follow_use_cases.follow(session, org, alice, a.rt.clock.now())
+    a.rt.delivery_wakeup.set()
+
     # B's directory lists A, vouched for by B (as a crawl leaves it)
     await seed_directory(b, a)
 
@@ -104,6 +115,12 @@ async def test_export_import_move_keeps_followers_library_and_urls(
     code, _out, err = await import_into(monkeypatch, capsys, host2, tmp_path / "a.zip")
     assert code == 0, err
     new_actor = f"{host2.base_url}/users/collectif"
+
+    # The new actor asks again to follow what the old one followed
+    async def refollowed() -> bool:
+        return any(r.activity["actor"] == new_actor for r in mastodon.inbox_of("Follow"))
+
+    await until(refollowed, what="the new actor's Follow of alice")
     new_first = first.replace(a.base_url, host2.base_url)
     new_second = second.replace(a.base_url, host2.base_url)
 
