@@ -200,6 +200,25 @@ async def test_export_import_move_keeps_followers_library_and_urls(
     assert [r.kind for r in replies] == ["reply"]
     assert replies[0].actor_uri == mastodon.actor_id("alice")
 
+    # The old actor takes no new follower
+    late = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": mastodon.new_id("bob"),
+        "type": "Follow",
+        "actor": mastodon.actor_id("bob"),
+        "object": a.actor_id,
+    }
+    mastodon.users.add("bob")
+    status, _ = await mastodon.send("bob", f"{a.actor_id}/inbox", late)
+    assert status == 202
+
+    async def handled() -> bool:
+        items = [i for i in await inbox_items(a, "Follow") if i.actor_uri.endswith("/bob")]
+        return bool(items) and items[0].state == "ignored"
+
+    await until(handled, what="the late Follow handled")
+    assert mastodon.actor_id("bob") not in await followers_of(a, "collectif")
+
     # The old host redirects objects and the profile page, keeps the actor document
     async with aiohttp.ClientSession() as http:
         for accept in ("text/html", "application/activity+json"):
