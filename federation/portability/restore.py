@@ -135,7 +135,28 @@ def _check_keys(opened: archive.Archive, old_actor: str, passphrase: str) -> dic
     ]
     if multikeys != [ed_multibase]:
         raise ArchiveError("the Ed25519 key is not the one actor.json publishes")
+    _check_next_keys(secret, public.get("next"))
     return {name: secret.get(name) for name in PRIVATE}
+
+
+def _check_next_keys(secret: dict[str, Any], listed: object) -> None:
+    """During a rotation the next keys travel too, and must match what was listed."""
+    rsa_pem, ed_pem = secret.get("next_rsa_private_pem"), secret.get("next_ed25519_private_pem")
+    if rsa_pem is None and ed_pem is None and listed is None:
+        return
+    if not isinstance(rsa_pem, str) or not isinstance(ed_pem, str) or not isinstance(listed, dict):
+        raise ArchiveError("the keys of the rotation under way are incomplete")
+    try:
+        rsa_key = keypairs.private_from_pem(rsa_pem)
+        ed_key = keypairs.private_from_pem(ed_pem)
+    except (ValueError, keypairs.KeyFormatError) as err:
+        raise ArchiveError("a sealed next key is unreadable") from err
+    if not _same_public(
+        keypairs.public_to_pem(keypairs.public_of(rsa_key)), listed.get("publicKeyPem")
+    ) or keypairs.public_to_multibase(keypairs.public_of(ed_key)) != listed.get(
+        "publicKeyMultibase"
+    ):
+        raise ArchiveError("the next keys do not match their public keys")
 
 
 def _check_objects(items: list[dict[str, Any]], old_base: str) -> None:

@@ -232,3 +232,32 @@ async def test_archive_holds_every_kind_of_object_with_history_and_keys_sealed(
     assert [(x.kind, x.value, x.reason) for x in blocks] == [("domain", "spam.example", "spam")]
     assert document["alsoKnownAs"] == [a.actor_id]
     assert document["id"] == f"{b.base_url}/users/collectif"
+
+
+async def test_an_archive_made_during_a_key_rotation_carries_both_keys(
+    instances: InstanceFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    a = await instances("collectif", start=False)
+    code, _out, err = await declics(
+        monkeypatch, capsys, ["keys", "rotate", "--data-dir", str(a.data_dir)], stdin=""
+    )
+    assert code == 0, err
+    rotating = await a.organisation()
+    assert rotating.next_rsa_private_pem is not None
+    await export(monkeypatch, capsys, a, tmp_path / "a.zip")
+    b = await instances("atelier", start=False)
+    code, _out, err = await import_into(monkeypatch, capsys, b, tmp_path / "a.zip")
+    assert code == 0, err
+    async with b.rt.sessions() as session:
+        moved = await local.find(session, local.domain_of(b.base_url), "collectif")
+        assert moved is not None
+        document = local.document_of(moved)
+    assert moved.next_rsa_private_pem == rotating.next_rsa_private_pem
+    assert moved.next_ed25519_private_pem == rotating.next_ed25519_private_pem
+    assert [k["id"] for k in document["publicKey"]] == [
+        f"{b.base_url}/users/collectif#main-key",
+        f"{b.base_url}/users/collectif#main-key-1",
+    ]
