@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.actors import follows, local, remote
+from federation.actors import follows, local, remote, trust
 from federation.inbox.handlers import Context, Retry
 from federation.outbox import follow as follow_use_cases
 from federation.store.models import (
@@ -110,8 +110,8 @@ async def _switch_follows(
     )
     for row in rows:
         org = await local.by_id(session, row.local_actor_id)
-        if org is None:
-            continue
+        if org is None or await trust.is_blocked(session, org.id, target.uri):
+            continue  # a blocked target is not followed: the old follow stays
         await follow_use_cases.follow(session, org, target, now)
         await follow_use_cases.unfollow(session, org, old_row, now)
     return len(rows)
