@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,14 @@ def cmd_export(args: argparse.Namespace) -> int:
             )
         data = archive.write(entries, header)
         partial = target.with_name(target.name + ".partial")
-        partial.write_bytes(data)
-        partial.replace(target)
+        try:
+            # Readable by the operator only: it lists followers and blocks.
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(data)
+            partial.replace(target)
+        except OSError as err:
+            raise CommandError(f"cannot write {target}: {err.strerror}") from err
         counts = header["counts"]
         print(
             f"Exported {header['actor']} to {target}: {counts['objects']} objects, "
