@@ -41,7 +41,9 @@ class DeliveryWorker:
         self._host_users: dict[str, int] = {}
         self._inflight: set[asyncio.Task[None]] = set()
         self._bodies: OrderedDict[int, tuple[bytes, int]] = OrderedDict()
-        self._signers: dict[int, Signer] = {}
+        # Per local actor: its key generation and signer. A key rotation (another
+        # process) is seen with the next activity loaded, which reads the generation.
+        self._signers: dict[int, tuple[int, Signer]] = {}
         self._schemes: dict[str, str] | None = None
         self._healthy: set[str] = set()
 
@@ -234,21 +236,28 @@ class DeliveryWorker:
             async with self.rt.sessions() as session:
                 row = (
                     await session.execute(
-                        select(OutboxActivity.body, OutboxActivity.local_actor_id).where(
-                            OutboxActivity.id == activity_id
+                        select(
+                            OutboxActivity.body,
+                            OutboxActivity.local_actor_id,
+                            LocalActor.key_generation,
                         )
+                        .join(LocalActor, LocalActor.id == OutboxActivity.local_actor_id)
+                        .where(OutboxActivity.id == activity_id)
                     )
                 ).one()
             cached = (row[0].encode("utf-8"), row[1])
             self._bodies[activity_id] = cached
             while len(self._bodies) > 64:
                 self._bodies.popitem(last=False)
+            known = self._signers.get(row[1])
+            if known is not None and known[0] != row[2]:
+                del self._signers[row[1]]
         body, actor_id = cached
-        signer = self._signers.get(actor_id)
-        if signer is None:
+        entry = self._signers.get(actor_id)
+        if entry is None:
             async with self.rt.sessions() as session:
                 actor = await session.get(LocalActor, actor_id)
             if actor is None:
                 raise LookupError(f"local actor {actor_id} vanished")
-            signer = self._signers[actor_id] = local.signer_of(actor)
-        return body, signer
+            entry = self._signers[actor_id] = (actor.key_generation or 0, local.signer_of(actor))
+        return body, entry[1]

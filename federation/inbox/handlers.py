@@ -71,6 +71,9 @@ async def on_follow(ctx: Context, activity: Activity) -> str:
     target = await _local_target(ctx, activity.object_id)
     if target is None:
         return "ignored: not a follow of one of our organisations"
+    if target.moved_to is not None:
+        # Like Mastodon: a moved account takes no new followers; its new one does.
+        return f"ignored: this organisation moved to {target.moved_to}"
     if target.actor_type == local.APPLICATION:
         # A relay we subscribed to follows our application actor back (activityrelay
         # does): accepted, so that it may deliver to us. Nobody else may follow it.
@@ -428,7 +431,9 @@ HANDLERS: dict[str, Handler] = {
 
 
 async def dispatch(ctx: Context, activity: Activity) -> str:
-    handler = HANDLERS.get(activity.type)
+    from federation.inbox import moves  # builds on this module's Context
+
+    handler = HANDLERS.get(activity.type) or {"Move": moves.on_move}.get(activity.type)
     if handler is None:
         return f"ignored: {activity.type} is not handled"
     return await handler(ctx, activity)

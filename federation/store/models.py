@@ -52,6 +52,16 @@ class LocalActor(Base):
     rsa_private_pem: Mapped[str] = mapped_column(Text)
     ed25519_private_pem: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+    # Portability (issue 10). Former ids of this actor (after an import from another
+    # host) and, once it moved away, its new id: served as alsoKnownAs and movedTo.
+    also_known_as: Mapped[list[str] | None] = mapped_column(JSONType)
+    moved_to: Mapped[str | None] = mapped_column(URI)
+    moved_at: Mapped[datetime | None]
+    # Key rotation: the generation numbers the key ids (#main-key, #main-key-1…); the
+    # next keys are published beside the current ones until `declics keys drop-old`.
+    key_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_rsa_private_pem: Mapped[str | None] = mapped_column(Text)
+    next_ed25519_private_pem: Mapped[str | None] = mapped_column(Text)
 
 
 class RemoteActor(Base):

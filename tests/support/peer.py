@@ -159,7 +159,10 @@ class Peer:
                 key_id.split("#")[0], headers={"Accept": "application/activity+json"}
             ) as response:
                 doc = await response.json(content_type=None)
-            self._keys[key_id] = keypairs.public_from_pem(doc["publicKey"]["publicKeyPem"])
+            # Like Mastodon (first_of_value, several keys since 4.6): a list is allowed.
+            listed = doc["publicKey"] if isinstance(doc["publicKey"], list) else [doc["publicKey"]]
+            entry = next((k for k in listed if k.get("id") == key_id), listed[0])
+            self._keys[key_id] = keypairs.public_from_pem(entry["publicKeyPem"])
         return self._keys[key_id]
 
     async def _inbox(self, request: web.Request) -> web.Response:
