@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from federation.delivery.worker import DeliveryWorker
+from federation.inbox.guard import InboxGuard
 from federation.inbox.processor import InboxProcessor
 from federation.network.worker import CrawlWorker
 from federation.runtime import Runtime
-from federation.web.keys import RUNTIME, TEMPLATES
+from federation.web.keys import INBOX_GUARD, RUNTIME, TEMPLATES
 from federation.web.middlewares import errors
 from federation.web.pages import make_environment
 from federation.web.routes import add_routes
@@ -27,6 +28,7 @@ def create_app(runtime: Runtime, *, run_workers: bool = True) -> web.Application
     )
     app[RUNTIME] = runtime
     app[TEMPLATES] = make_environment()
+    app[INBOX_GUARD] = InboxGuard(runtime.settings.inbox)
     add_routes(app)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:

@@ -6,8 +6,9 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from sqlalchemy.exc import DBAPIError
 
-from federation.errors import FederationError
+from federation.errors import FederationError, TooManyRequests, Unavailable
 from federation.web.pages import render
 
 log = logging.getLogger(__name__)
@@ -17,6 +18,8 @@ CSP = (
     "default-src 'none'; img-src https: data:; style-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+# A locked or unreachable database is temporary: senders retry after this long.
+DATABASE_RETRY_AFTER = 10
 
 
 def _error(request: web.Request, status: int, reason: str) -> web.Response:
@@ -35,6 +38,14 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if err.status >= 500:
             log.warning("%s %s: %s", request.method, request.path, err.reason)
         response = _error(request, err.status, err.reason)
+        if isinstance(err, TooManyRequests | Unavailable) and err.retry_after is not None:
+            response.headers["Retry-After"] = str(err.retry_after)
+    except DBAPIError as err:
+        # SQLite locked past its busy timeout, PostgreSQL down or out of disk: nothing
+        # was committed, so the sender may simply try again later.
+        log.warning("%s %s: database unavailable (%s)", request.method, request.path, err.orig)
+        response = _error(request, 503, "the database is unavailable; try again later")
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
     except web.HTTPException as err:
         if err.status < 400:
             raise
