@@ -31,12 +31,15 @@ from federation.settings import InboxSettings
 from federation.store.models import InboxItem, LocalActor, RemoteActor
 from federation.transport.client import Signer
 from federation.vocab import limits
+from federation.vocab.constants import ACTOR_TYPES
 from federation.vocab.normalize import (
     Activity,
     ProtocolError,
+    check_http_uri,
     host_of,
     id_of,
     parse_activity,
+    types_of,
 )
 
 log = logging.getLogger(__name__)
@@ -94,6 +97,10 @@ def _check_origin(activity: Activity) -> None:
         attributed = id_of(activity.object.get("attributedTo"))
         if attributed not in (None, activity.actor) and activity.object_id != activity.actor:
             raise Unauthorized("the object is attributed to someone else")
+        # Same host is not enough for a profile: only its own actor may change it.
+        is_actor = set(types_of(activity.object)) & ACTOR_TYPES
+        if is_actor and activity.object_id != activity.actor:
+            raise Unauthorized("an actor may only update its own profile")
     deleted = activity.object_id if activity.type == "Delete" else None
     if deleted is not None and host_of(deleted) != actor_host:
         raise Unauthorized("cannot delete an object of another server")
@@ -105,6 +112,11 @@ async def _verify(
     try:
         parsed = http_signatures.parse_signature(request)
     except http_signatures.SignatureError as err:
+        raise Unauthorized(err.reason) from err
+    try:
+        # Refused here, not by the fetch: a file: or ftp: key is no temporary failure.
+        check_http_uri(parsed.key_id, "the signature's keyId")
+    except ProtocolError as err:
         raise Unauthorized(err.reason) from err
     if parsed.scheme == "rfc9421" and not rt.settings.signatures.accept_rfc9421:
         raise Unauthorized("RFC 9421 signatures are not accepted here; use draft-cavage")
