@@ -44,7 +44,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         # SQLite locked past its busy timeout, PostgreSQL down or out of disk: nothing
         # was committed, so the sender may simply try again later.
         log.warning("%s %s: database unavailable (%s)", request.method, request.path, err.orig)
-        response = _error(request, 503, "the database is unavailable; try again later")
+        if "full" in str(err.orig).lower():  # SQLITE_FULL, PostgreSQL's disk_full
+            reason = "the server's disk is full; nothing was stored, try again later"
+        else:
+            reason = "the database is unavailable; try again later"
+        response = _error(request, 503, reason)
         response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
     except web.HTTPException as err:
         if err.status < 400:

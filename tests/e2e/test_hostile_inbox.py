@@ -22,11 +22,10 @@ import pytest
 import pytest_asyncio
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
-from sqlalchemy import func, select
 
-from federation.store import models
 from tests.support.instance import Instance, make_instance
 from tests.support.peer import Peer, start_peer
+from tests.support.snapshot import snapshot
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -56,31 +55,6 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     yield World(instance, peer)
     await peer.stop()
     await instance.stop()
-
-
-WATCHED = (
-    models.InboxItem,
-    models.Follower,
-    models.Following,
-    models.Interaction,
-    models.LibraryItem,
-    models.LocalObject,
-    models.Delivery,
-    models.OutboxActivity,
-    models.Block,
-)
-
-
-async def snapshot(instance: Instance) -> dict[str, int]:
-    """Row counts of what an inbound activity could change, and who is cached."""
-    counts: dict[str, int] = {}
-    async with instance.rt.sessions() as session:
-        for model in WATCHED:
-            found = await session.execute(select(func.count()).select_from(model))
-            counts[model.__tablename__] = int(found.scalar() or 0)
-        cached = await session.execute(select(models.RemoteActor.uri))
-        counts.update({f"actor {uri}": 1 for uri in cached.scalars()})
-    return counts
 
 
 # -- building requests --------------------------------------------------------
