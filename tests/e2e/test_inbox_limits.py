@@ -101,7 +101,7 @@ async def test_per_address_rate_refuses_before_reading(
     peer = await peers(["alice"])
     url = f"{a.actor_id}/inbox"
     before = await snapshot(a)
-    statuses = []
+    statuses, retry_after = [], None
     for _ in range(6):
         # Unsigned junk: it would be 400 or 401, but the address is out of budget first.
         async with peer.session.post(url, data=b"junk") as response:
