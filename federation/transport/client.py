@@ -287,6 +287,8 @@ def _describe_transport_error(err: BaseException) -> str:
         return "connection refused or unreachable"
     if isinstance(err, aiohttp.ServerDisconnectedError):
         return "server closed the connection"
+    if isinstance(err, aiohttp.ClientOSError | ConnectionError):
+        return "connection reset by the server"
     return f"network error ({type(err).__name__})"
 
 
