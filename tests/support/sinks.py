@@ -11,7 +11,8 @@ It prints "ready" once listening. Kinds, for POST (deliveries) and GET (fetches)
   GET anything else → a small actor-shaped JSON document;
 - hang: never answers;
 - reset: resets the connection (RST) as soon as the request is read;
-- slow: 200 and a body of 1 000 bytes sent one byte every 0.2 s;
+- slow: one byte every 0.2 s: for POST the status line and headers themselves (a
+  202 that would take 9 s to arrive), for GET a 200 body of 1 000 bytes;
 - error: 500 with an HTML body;
 - redirect: 307 (POST) or 302 (GET) to the same URL, for ever;
 - huge: 50 MB body (503 for POST, 200 JSON for GET), streamed without a length;
@@ -57,6 +58,17 @@ async def _stream(
     return response
 
 
+async def _dribble(request: web.Request, raw: bytes) -> web.Response:
+    """Write a whole answer by hand, one byte every 0.2 s, then drop the connection."""
+    transport = request.transport
+    if transport is not None:
+        for byte in raw:
+            transport.write(bytes([byte]))
+            await asyncio.sleep(0.2)
+        transport.close()
+    return web.Response()
+
+
 def make_app(kind: str) -> web.Application:
     if kind not in KINDS:
         raise ValueError(f"unknown sink kind {kind!r}")
@@ -80,6 +92,8 @@ def make_app(kind: str) -> web.Application:
         if kind == "reset":
             _reset(request)
             return web.Response(status=500)
+        if kind == "slow" and post:
+            return await _dribble(request, b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
         if kind == "slow":
             return await _stream(request, 200, 1000, 1, 0.2)
         if kind == "error":
