@@ -35,7 +35,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         response = await handler(request)
     except FederationError as err:
-        if err.status >= 500:
+        shed = isinstance(err, Unavailable) and err.retry_after is not None
+        if err.status >= 500 and not shed:  # load shedding is expected, not logged each time
             log.warning("%s %s: %s", request.method, request.path, err.reason)
         response = _error(request, err.status, err.reason)
         if isinstance(err, TooManyRequests | Unavailable) and err.retry_after is not None:
