@@ -9,6 +9,8 @@ from aiohttp import web
 from sqlalchemy.exc import DBAPIError
 
 from federation.errors import FederationError, TooManyRequests, Unavailable
+from federation.store import failures
+from federation.web.keys import RUNTIME
 from federation.web.pages import render
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         # SQLite locked past its busy timeout, PostgreSQL down or out of disk: nothing
         # was committed, so the sender may simply try again later.
         log.warning("%s %s: database unavailable (%s)", request.method, request.path, err.orig)
-        if "full" in str(err.orig).lower():  # SQLITE_FULL, PostgreSQL's disk_full
+        if failures.disk_full(err, request.app[RUNTIME].settings.data_dir):
             reason = "the server's disk is full; nothing was stored, try again later"
         else:
             reason = "the database is unavailable; try again later"
