@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 S = DeliveryState
 # A second knock with the other signature flavour is worth it on these answers.
 KNOCK_AGAIN = frozenset({400, 401})
+# Hosts remembered as healthy (each saves a write per delivery); memory stays bounded.
+MAX_HEALTHY_HOSTS = 10000
 
 
 class DeliveryWorker:
@@ -228,6 +230,9 @@ class DeliveryWorker:
                 self._breaker.success(item.host)
                 if item.host not in self._healthy:
                     await hosts.record_success(session, item.host, now)
+                    if len(self._healthy) >= MAX_HEALTHY_HOSTS:
+                        # Forgetting costs one write per host later, never memory.
+                        self._healthy.clear()
                     self._healthy.add(item.host)
             elif outcome.state is S.GONE:
                 await self._mark_gone(session, item.inbox_url, now)
