@@ -7,7 +7,8 @@ non-JSON body). The server (`declics serve`, a real process) is killed with SIGK
 twice during the fan-out. Afterwards:
 
 - every healthy inbox got the note exactly as planned (the sink counts each once);
-- every delivery to a misbehaving host is pending a retry, with the reason recorded;
+- every delivery to a misbehaving host is scheduled for a retry (pending, or being
+  retried), with the reason recorded;
 - the server's peak resident memory (VmHWM) stayed under MEMORY_BOUND_MB.
 """
 
@@ -173,9 +174,8 @@ async def test_fan_out_survives_bad_hosts_and_two_sigkills(tmp_path: Path) -> No
 
         async def settled() -> bool:
             rows = await ledger(data_dir)
-            return not any(state == "sending" for _, state, _ in rows) and all(
-                state == "delivered" or error for _, state, error in rows
-            )
+            # A retry may be under way ("sending"): it keeps its last reason meanwhile.
+            return all(state == "delivered" or error for _, state, error in rows)
 
         await until(settled, timeout=30, what="the ledger to record every outcome")
         peaks.append(peak_rss_mb(server.pid))
@@ -195,8 +195,10 @@ async def test_fan_out_survives_bad_hosts_and_two_sigkills(tmp_path: Path) -> No
         if ok:
             assert state == "delivered", (inbox, state, error)
         else:
-            assert state == "pending" and error, (inbox, state, error)
-    reasons = {error or "" for state, error in by_url.values() if state == "pending"}
+            # Due again later, or being retried when the server was killed (its lease
+            # then expires and the row is claimed again): with the reason either way.
+            assert state in ("pending", "sending") and error, (inbox, state, error)
+    reasons = {error or "" for state, error in by_url.values() if state != "delivered"}
     text = " ".join(reasons)
     for expected in ("timed out", "connection reset", "server error", "HTTP 307", "not attempted"):
         assert expected in text, (expected, sorted(reasons)[:10])
