@@ -8,11 +8,14 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from federation.accounts.ratelimit import LoginLimiter
 from federation.delivery.worker import DeliveryWorker
 from federation.inbox.guard import InboxGuard
 from federation.inbox.processor import InboxProcessor
 from federation.network.worker import CrawlWorker
 from federation.runtime import Runtime
+from federation.web.admin.guard import admin_guard
+from federation.web.admin.login import LIMITER
 from federation.web.keys import INBOX_GUARD, RUNTIME, TEMPLATES
 from federation.web.middlewares import errors
 from federation.web.pages import make_environment
@@ -23,12 +26,13 @@ def create_app(runtime: Runtime, *, run_workers: bool = True) -> web.Application
     """Build the web app; with `run_workers`, the delivery, inbox and crawl workers run
     inside it."""
     app = web.Application(
-        middlewares=[errors],
+        middlewares=[errors, admin_guard],
         client_max_size=runtime.settings.inbox.max_body_bytes,
     )
     app[RUNTIME] = runtime
     app[TEMPLATES] = make_environment()
     app[INBOX_GUARD] = InboxGuard(runtime.settings.inbox)
+    app[LIMITER] = LoginLimiter()
     add_routes(app)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:

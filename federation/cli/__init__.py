@@ -12,13 +12,13 @@ from pathlib import Path
 from sqlalchemy.exc import DBAPIError
 
 from federation import __version__
-from federation.cli import graph, instance, library, publishing
+from federation.cli import admin, graph, instance, library, publishing
 from federation.cli.base import Registrar
 from federation.errors import CommandError, FederationError
 from federation.store import failures
 from federation.transport.client import FetchError
 
-FAMILIES = (instance, graph, publishing, library)
+FAMILIES = (instance, graph, publishing, library, admin)
 
 
 def build_parser() -> argparse.ArgumentParser:
