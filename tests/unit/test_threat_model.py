@@ -8,6 +8,7 @@ from pathlib import Path
 
 from federation.settings import Settings
 from tests.e2e import (
+    test_hostile_admin,
     test_hostile_fetches,
     test_hostile_files,
     test_hostile_inbox,
@@ -67,6 +68,10 @@ def test_every_case_of_the_tables_has_its_row() -> None:
     expected |= {
         ("test_hostile_configuration_refused_in_one_line", c.name)
         for c in test_hostile_files.CONFIGS
+    }
+    expected |= {
+        ("test_hostile_admin_form_answered_and_nothing_changed", f.name)
+        for f in test_hostile_admin.FORMS
     }
     assert expected - documented == set()
 
