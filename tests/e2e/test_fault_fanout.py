@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 from sqlalchemy import select
 
 from federation.runtime import build_runtime
@@ -138,6 +139,8 @@ async def ledger(data_dir: Path) -> list[tuple[str, str, str | None]]:
         await rt.close()
 
 
+# About a minute alone; more on a machine shared with other work.
+@pytest.mark.timeout(300)
 async def test_fan_out_survives_bad_hosts_and_two_sigkills(tmp_path: Path) -> None:
     port = free_port(HEALTHY_HOSTS[0])
     processes = [await start_sink("healthy", port, HEALTHY_HOSTS)]

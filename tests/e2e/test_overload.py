@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import func, select
 
 from federation.runtime import build_runtime
@@ -171,6 +172,8 @@ async def stored(data_dir: Path) -> int:
         await rt.close()
 
 
+# About a minute alone; more on a machine shared with other work.
+@pytest.mark.timeout(300)
 async def test_ten_times_capacity_is_refused_not_queued_and_the_server_recovers(
     tmp_path: Path, peers: PeerFactory
 ) -> None:
