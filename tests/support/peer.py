@@ -57,6 +57,9 @@ class Peer:
     _keys: dict[str, keypairs.PublicKey] = field(default_factory=dict)
     _session: aiohttp.ClientSession | None = None
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    # Documents served at /objects/{name}, and the GETs of them (path, signed or not).
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fetches: list[tuple[str, bool]] = field(default_factory=list)
 
     @property
     def base(self) -> str:
@@ -113,6 +116,7 @@ class Peer:
         app.router.add_get("/users/{name}", self._actor)
         app.router.add_post("/users/{name}/inbox", self._inbox)
         app.router.add_post("/inbox", self._inbox)
+        app.router.add_get("/objects/{name}", self._object)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         await web.TCPSite(self.runner, self.ip, self.port).start()
@@ -152,6 +156,16 @@ class Peer:
         return web.json_response(
             self.actor_document(name), content_type="application/activity+json"
         )
+
+    def object_id(self, name: str) -> str:
+        return f"{self.base}/objects/{name}"
+
+    async def _object(self, request: web.Request) -> web.Response:
+        self.fetches.append((request.path, "signature" in {h.lower() for h in request.headers}))
+        document = self.documents.get(request.match_info["name"])
+        if document is None:
+            return web.json_response({"error": "not found"}, status=404)
+        return web.json_response(document, content_type="application/activity+json")
 
     async def _sender_key(self, key_id: str) -> keypairs.PublicKey:
         if key_id not in self._keys:
