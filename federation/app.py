@@ -10,13 +10,15 @@ from aiohttp import web
 
 from federation.accounts.ratelimit import LoginLimiter
 from federation.delivery.worker import DeliveryWorker
+from federation.inbox.guard import InboxGuard
 from federation.inbox.processor import InboxProcessor
 from federation.network.worker import CrawlWorker
 from federation.runtime import Runtime
 from federation.web.admin.guard import admin_guard
 from federation.web.admin.login import LIMITER
-from federation.web.keys import RUNTIME, TEMPLATES
+from federation.web.keys import INBOX_GUARD, RUNTIME, TEMPLATES
 from federation.web.middlewares import errors
+from federation.web.moved import moved
 from federation.web.pages import make_environment
 from federation.web.routes import add_routes
 
@@ -25,11 +27,12 @@ def create_app(runtime: Runtime, *, run_workers: bool = True) -> web.Application
     """Build the web app; with `run_workers`, the delivery, inbox and crawl workers run
     inside it."""
     app = web.Application(
-        middlewares=[errors, admin_guard],
+        middlewares=[errors, admin_guard, moved],
         client_max_size=runtime.settings.inbox.max_body_bytes,
     )
     app[RUNTIME] = runtime
     app[TEMPLATES] = make_environment()
+    app[INBOX_GUARD] = InboxGuard(runtime.settings.inbox)
     app[LIMITER] = LoginLimiter()
     add_routes(app)
 

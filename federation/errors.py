@@ -6,6 +6,7 @@ FederationError
 ├── Forbidden (403)         blocked or not allowed
 ├── NotFound (404)
 ├── PayloadTooLarge (413)
+├── TooManyRequests (429)  a rate limit: `retry_after` seconds go in Retry-After
 ├── Unavailable (503)       a dependency failed for a temporary reason
 └── CommandError (CLI)      a one-line message and exit code 2
 """
@@ -41,8 +42,22 @@ class PayloadTooLarge(FederationError):
     status = 413
 
 
+class TooManyRequests(FederationError):
+    status = 429
+
+    def __init__(self, reason: str, retry_after: int) -> None:
+        super().__init__(reason)
+        self.retry_after = max(1, retry_after)
+
+
 class Unavailable(FederationError):
+    """503; `retry_after` (seconds), when known, goes in Retry-After."""
+
     status = 503
+
+    def __init__(self, reason: str, retry_after: int | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 class CommandError(FederationError):

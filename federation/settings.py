@@ -46,6 +46,25 @@ class SignatureSettings:
 class InboxSettings:
     max_body_bytes: int = 1024 * 1024
     max_json_depth: int = 64
+    # Object keys and array items in all, characters in one text, addressees of an
+    # activity and its object (to, cc, bto, bcc, audience).
+    max_json_keys: int = 5000
+    max_string_chars: int = 262144
+    max_recipients: int = 1000
+    # Requests per second (and burst) from one client address, before the signature
+    # is checked; then from one remote host and one actor, after it is verified.
+    per_address_per_second: float = 50.0
+    per_address_burst: int = 500
+    per_host_per_second: float = 25.0
+    per_host_burst: int = 500
+    per_actor_per_second: float = 10.0
+    per_actor_burst: int = 200
+    # Senders remembered by each rate limit (least recently seen are forgotten).
+    rate_limit_entries: int = 10000
+    # Requests inside intake at once, and activities waiting for the inbox worker,
+    # beyond which the inbox answers 503 with Retry-After.
+    max_concurrent: int = 64
+    max_backlog: int = 20000
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,10 @@ class DeliverySettings:
     lease_seconds: int = 120
     batch_size: int = 64
     poll_interval_seconds: float = 1.0
+    # A host failing this many deliveries in a row is skipped for breaker_seconds:
+    # its deliveries wait without an attempt, so one bad host delays no other.
+    breaker_failures: int = 5
+    breaker_seconds: float = 60.0
 
 
 @dataclass(frozen=True)

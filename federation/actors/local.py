@@ -53,7 +53,12 @@ def check_username(username: str) -> str:
 
 
 def urls_of(actor: LocalActor) -> ActorUrls:
-    return ActorUrls(actor.base_url, actor.username, actor.actor_type == APPLICATION)
+    return ActorUrls(
+        actor.base_url,
+        actor.username,
+        actor.actor_type == APPLICATION,
+        actor.key_generation or 0,
+    )
 
 
 def handle_of(actor: LocalActor) -> str:
@@ -146,8 +151,23 @@ def document_of(
         image_url=actor.image_url,
         fields=[*adhesion_fields, *((f["name"], f["value"]) for f in actor.fields)],
         extension=extension,
+        also_known_as=tuple(actor.also_known_as or ()),
+        moved_to=actor.moved_to,
+        next_keys=next_public_keys(actor),
     )
     return actor_document(profile)
+
+
+def next_public_keys(actor: LocalActor) -> tuple[str, str] | None:
+    """(RSA PEM, Ed25519 multibase) of the keys a rotation announced, if any."""
+    if not actor.next_rsa_private_pem or not actor.next_ed25519_private_pem:
+        return None
+    rsa_key = keypairs.private_from_pem(actor.next_rsa_private_pem)
+    ed_key = keypairs.private_from_pem(actor.next_ed25519_private_pem)
+    return (
+        keypairs.public_to_pem(keypairs.public_of(rsa_key)),
+        keypairs.public_to_multibase(keypairs.public_of(ed_key)),
+    )
 
 
 def _new_actor(
@@ -196,6 +216,14 @@ async def create_organisation(
     session.add(actor)
     await session.flush()
     return actor
+
+
+async def ensure_application(session: AsyncSession, base_url: str, now: datetime) -> None:
+    """The domain's application actor, created if the domain has none yet."""
+    domain = domain_of(base_url)
+    if await application_of(session, domain) is None:
+        host = urlsplit(base_url).hostname or domain
+        session.add(_new_actor(base_url, host, APPLICATION, host, "", now))
 
 
 async def find(session: AsyncSession, domain: str, username: str) -> LocalActor | None:

@@ -7,14 +7,27 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.exc import DBAPIError
 
 from federation import __version__
-from federation.cli import admin, database, graph, instance, library, publishing
+from federation.cli import (
+    admin,
+    commons,
+    database,
+    graph,
+    instance,
+    library,
+    portability,
+    publishing,
+)
 from federation.cli.base import Registrar
 from federation.errors import CommandError, FederationError
+from federation.store import failures
 from federation.transport.client import FetchError
 
-FAMILIES = (instance, graph, publishing, library, admin, database)
+FAMILIES = (instance, graph, publishing, library, admin, commons, portability, database)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except FederationError as err:
         print(f"declics: error: {err.reason}", file=sys.stderr)
+        return 1
+    except DBAPIError as err:
+        # Locked, unreachable or out of disk: the transaction was not committed.
+        data_dir = getattr(args, "data_dir", None)
+        where = Path(data_dir) if data_dir else None
+        print(f"declics: error: {failures.describe(err, where)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

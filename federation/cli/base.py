@@ -116,9 +116,23 @@ def print_actors(rows: Sequence[tuple[Any, Any]], as_json: bool) -> None:
         print(f"{handle}\t{rel.state}\t{actor.uri}")
 
 
+# Practices, commitments and policies are short texts; a bigger input file is a mistake
+# (or /dev/zero), not something to load into memory.
+MAX_INPUT_BYTES = 1024 * 1024
+
+
 def read_text(path: str) -> str:
+    file = Path(path)
     try:
-        return Path(path).read_text(encoding="utf-8")
+        if not file.exists():
+            raise CommandError(f"cannot read {path}: no such file")
+        if not file.is_file():
+            raise CommandError(f"cannot read {path}: not a regular file")
+        with file.open("rb") as handle:
+            raw = handle.read(MAX_INPUT_BYTES + 1)
+        if len(raw) > MAX_INPUT_BYTES:
+            raise CommandError(f"cannot read {path}: larger than {MAX_INPUT_BYTES} bytes")
+        return raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise CommandError(f"cannot read {path}: {err}") from err
 

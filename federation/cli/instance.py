@@ -141,6 +141,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         make(),
         host=host,
         port=port,
+        # A burst of new connections waits in the kernel's queue instead of having
+        # its SYNs dropped and retried seconds later; the inbox then refuses the
+        # excess at once (503) rather than letting it time out.
+        backlog=1024,
         print=lambda _: print(f"Déclics {__version__} serving on http://{host}:{port}", flush=True),
     )
     return 0

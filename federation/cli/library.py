@@ -29,7 +29,10 @@ def cmd_library(args: argparse.Namespace) -> int:
 
     async def body(rt: Any, org: Any) -> int:
         async with rt.sessions() as session:
-            rows = await search(session, replace(filters, readers=(org.id,)))
+            # Expired needs and offers are left out; the organisation sees what it follows.
+            rows = await search(
+                session, replace(filters, current_at=rt.clock.now(), readers=(org.id,))
+            )
         if args.json:
             print(
                 json.dumps(
@@ -42,6 +45,8 @@ def cmd_library(args: argparse.Namespace) -> int:
                             "themes": r.themes,
                             "licence": r.licence,
                             "published": r.published.isoformat() if r.published else None,
+                            "starts_at": r.starts_at.isoformat() if r.starts_at else None,
+                            "ends_at": r.ends_at.isoformat() if r.ends_at else None,
                         }
                         for r in rows
                     ],
@@ -163,7 +168,11 @@ def cmd_adopt(args: argparse.Namespace) -> int:
 def register(r: Registrar) -> None:
     lib = r.with_actor(r.add("library", cmd_library, "list what followed members shared"))
     lib.add_argument("--search", help="words to look for (full text)")
-    lib.add_argument("--kind", choices=["practice", "commitments"], help="only this kind")
+    lib.add_argument(
+        "--kind",
+        choices=["practice", "commitments", "tool", "event", "need", "offer"],
+        help="only this kind",
+    )
     lib.add_argument("--theme", type=int, help="only practices serving this commitment (1-7)")
     lib.add_argument("--licence", help="only this licence (SPDX id)")
     lib.add_argument("--member", help="only items of this member (actor URL)")

@@ -1,4 +1,5 @@
-"""The library: practices and commitments received from members we follow.
+"""The library: practices, commitments and commons (tools, events, needs and
+offers) received from members we follow.
 
 Everything stored here came from another server: its HTML is sanitized on the way
 in, its themes and licence are read defensively, and only its author may change it.
@@ -11,17 +12,20 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.actors import follows
 from federation.content import licences
+from federation.content.commons import SPDX_ID
 from federation.store.models import Following, LibraryItem, RemoteActor
 from federation.vocab.normalize import Object, ProtocolError, first_text, parse_object
 from federation.vocab.sanitize import sanitize_html
 
 log = logging.getLogger(__name__)
-KINDS = frozenset({"practice", "commitments"})
+KINDS = frozenset({"practice", "commitments", "tool", "event", "need", "offer"})
+# Kinds whose `endTime` is when they stop being current (an event's end, an expiry).
+DATED = frozenset({"event", "need", "offer"})
 MAX_SOURCE = 200_000
 
 
@@ -30,6 +34,8 @@ def kind_of(document: Mapping[str, object]) -> str | None:
     kind = document.get("kind")
     if isinstance(kind, str) and kind in KINDS:
         return kind
+    if kind is None and document.get("type") == "Event":
+        return "event"  # a followed Mobilizon group's or Fedify app's event
     return None
 
 
@@ -56,6 +62,18 @@ def _date(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else None
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _spdx(value: object) -> str | None:
+    """An SPDX id we do not describe (software licences of tools), if well formed."""
+    spdx = value.get("spdx") if isinstance(value, dict) else None
+    if isinstance(spdx, str) and SPDX_ID.match(spdx):
+        return spdx
+    return None
 
 
 async def is_followed(session: AsyncSession, actor_uri: str) -> bool:
@@ -98,11 +116,15 @@ async def store(
         session.add(row)
     licence = licences.from_document(document.get("licence"))
     row.kind = kind
+    row.starts_at = _date(_str(document.get("startTime"))) if kind == "event" else None
+    row.ends_at = _date(_str(document.get("endTime"))) if kind in DATED else None
+    if kind == "event" and row.ends_at is None:
+        row.ends_at = row.starts_at  # no end given (Mobilizon may omit it): over once begun
     row.title = (obj.name or "")[:500] or None
     row.summary = sanitize_html(obj.summary or "")
     row.content_html = sanitize_html(first_text(document, "content") or "")
     row.source = _source(document)
-    row.licence = licence.spdx if licence else None
+    row.licence = licence.spdx if licence else _spdx(document.get("licence"))
     row.themes = _themes(document.get("themes"))
     row.url = obj.url
     row.document = dict(document)
@@ -145,12 +167,19 @@ async def items(
     kind: str | None = None,
     actor_uri: str | None = None,
     readers: Sequence[int] | None = None,
+    kinds: tuple[str, ...] = (),
+    current_at: datetime | None = None,
 ) -> list[LibraryItem]:
+    """Items not deleted; with `current_at`, without those whose time is over."""
     query = select(LibraryItem).where(LibraryItem.deleted_at.is_(None))
     if readers is not None:
         query = query.where(LibraryItem.actor_uri.in_(followed_by(readers)))
     if kind:
         query = query.where(LibraryItem.kind == kind)
+    if kinds:
+        query = query.where(LibraryItem.kind.in_(kinds))
+    if current_at is not None:
+        query = query.where(or_(LibraryItem.ends_at.is_(None), LibraryItem.ends_at > current_at))
     if actor_uri:
         query = query.where(LibraryItem.actor_uri == actor_uri)
     rows = await session.execute(query.order_by(LibraryItem.published.desc()))

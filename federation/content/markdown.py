@@ -45,7 +45,11 @@ def split_front_matter(text: str) -> MarkdownFile:
     try:
         meta = yaml.safe_load(header) if header.strip() else {}
     except yaml.YAMLError as err:
-        raise FrontMatterError(f"the front matter is not valid YAML: {err}") from err
+        # One line: PyYAML's message spans several, with a drawing of the position.
+        where = getattr(err, "problem_mark", None)
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        at = f" (line {where.line + 1}, column {where.column + 1})" if where is not None else ""
+        raise FrontMatterError(f"the front matter is not valid YAML: {problem}{at}") from err
     if not isinstance(meta, dict):
         raise FrontMatterError("the front matter must be a mapping of keys to values")
     return MarkdownFile({str(k): v for k, v in meta.items()}, body)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Integer, column, func, select, text
+from sqlalchemy import Integer, and_, column, func, not_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.content import library
@@ -23,6 +24,8 @@ class Filters:
     member: str | None = None
     # Local organisations whose follows make the library seen (None: all of it).
     readers: tuple[int, ...] | None = None
+    # When set, needs and offers that expired before it are left out.
+    current_at: datetime | None = None
 
 
 def _fts5_query(words: str) -> str:
@@ -38,6 +41,16 @@ async def search(session: AsyncSession, filters: Filters) -> list[LibraryItem]:
         query = query.where(LibraryItem.kind == filters.kind)
     if filters.member:
         query = query.where(LibraryItem.actor_uri == filters.member)
+    if filters.current_at is not None:
+        query = query.where(
+            not_(
+                and_(
+                    LibraryItem.kind.in_(("need", "offer")),
+                    LibraryItem.ends_at.is_not(None),
+                    LibraryItem.ends_at <= filters.current_at,
+                )
+            )
+        )
     if filters.licence:
         query = query.where(func.lower(LibraryItem.licence) == filters.licence.lower())
     words = filters.query.strip()

@@ -154,6 +154,29 @@ async def record(
     )
 
 
+async def defer(
+    session: AsyncSession,
+    claimed: Claimed,
+    owner: str,
+    *,
+    until: datetime,
+    reason: str,
+) -> None:
+    """Give a claimed row back untried until `until`, saying why (the host's breaker)."""
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id == claimed.id, Delivery.lease_owner == owner)
+        .values(
+            state=S.PENDING.value,
+            lease_owner=None,
+            lease_expires_at=None,
+            next_attempt_at=until,
+            last_error=reason[:500],
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def reclaim_expired(session: AsyncSession, now: datetime) -> int:
     """Give back rows whose worker died holding them (at-least-once delivery)."""
     result = await session.execute(

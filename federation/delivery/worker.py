@@ -1,7 +1,9 @@
 """DeliveryWorker: claims due deliveries, signs at send time, records the outcome.
 
 Concurrency is bounded globally (`delivery.concurrency` requests in flight) and per
-host (`delivery.per_host_concurrency`). One aiohttp session keeps connections alive.
+host (`delivery.per_host_concurrency`). A per-host breaker (`delivery.breaker`) gives
+back untried the deliveries of a host that keeps failing, so it cannot hold the
+global slots. One aiohttp session keeps connections alive.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.actors import follows, local
 from federation.delivery import hosts, queue
+from federation.delivery.breaker import HostBreaker
 from federation.delivery.policy import classify
 from federation.delivery.states import DeliveryState
 from federation.runtime import Runtime
@@ -29,6 +32,8 @@ log = logging.getLogger(__name__)
 S = DeliveryState
 # A second knock with the other signature flavour is worth it on these answers.
 KNOCK_AGAIN = frozenset({400, 401})
+# Hosts remembered as healthy (each saves a write per delivery); memory stays bounded.
+MAX_HEALTHY_HOSTS = 10000
 
 
 class DeliveryWorker:
@@ -41,9 +46,14 @@ class DeliveryWorker:
         self._host_users: dict[str, int] = {}
         self._inflight: set[asyncio.Task[None]] = set()
         self._bodies: OrderedDict[int, tuple[bytes, int]] = OrderedDict()
-        self._signers: dict[int, Signer] = {}
+        # Per local actor: its key generation and signer. A key rotation (another
+        # process) is seen with the next activity loaded, which reads the generation.
+        self._signers: dict[int, tuple[int, Signer]] = {}
         self._schemes: dict[str, str] | None = None
         self._healthy: set[str] = set()
+        self._breaker = HostBreaker(
+            settings.breaker_failures, timedelta(seconds=settings.breaker_seconds)
+        )
 
     # -- the loop -------------------------------------------------------------
 
@@ -105,7 +115,12 @@ class DeliveryWorker:
             limit = self._host_limits[item.host] = asyncio.Semaphore(per_host)
         self._host_users[item.host] = self._host_users.get(item.host, 0) + 1
         try:
+            if await self._skipped(item):
+                return
             async with limit:
+                # The breaker may have opened while this one waited for its turn.
+                if await self._skipped(item):
+                    return
                 await self._attempt(item)
         except asyncio.CancelledError:
             raise
@@ -117,6 +132,17 @@ class DeliveryWorker:
             if not self._host_users[item.host]:
                 del self._host_users[item.host]
                 del self._host_limits[item.host]
+
+    async def _skipped(self, item: queue.Claimed) -> bool:
+        """Give the row back untried when the host's breaker is open."""
+        until = self._breaker.blocked_until(item.host, self.rt.clock.now())
+        if until is None:
+            return False
+        async with self.rt.sessions.begin() as session:
+            await queue.defer(
+                session, item, self.owner, until=until, reason=self._breaker.describe(item.host)
+            )
+        return True
 
     async def _attempt(self, item: queue.Claimed) -> None:
         now = self.rt.clock.now()
@@ -203,14 +229,19 @@ class DeliveryWorker:
                 next_attempt_at=outcome.next_attempt_at,
             )
             if outcome.state is S.DELIVERED:
+                self._breaker.success(item.host)
                 if item.host not in self._healthy:
                     await hosts.record_success(session, item.host, now)
+                    if len(self._healthy) >= MAX_HEALTHY_HOSTS:
+                        # Forgetting costs one write per host later, never memory.
+                        self._healthy.clear()
                     self._healthy.add(item.host)
             elif outcome.state is S.GONE:
                 await self._mark_gone(session, item.inbox_url, now)
             elif status is None or status >= 500:
                 # Only transport errors and server errors say the host is unwell.
                 self._healthy.discard(item.host)
+                self._breaker.failure(item.host, outcome.reason, now)
                 await hosts.record_failure(session, item.host, now, park_after)
         if outcome.state is not S.DELIVERED:
             log.info(
@@ -234,21 +265,28 @@ class DeliveryWorker:
             async with self.rt.sessions() as session:
                 row = (
                     await session.execute(
-                        select(OutboxActivity.body, OutboxActivity.local_actor_id).where(
-                            OutboxActivity.id == activity_id
+                        select(
+                            OutboxActivity.body,
+                            OutboxActivity.local_actor_id,
+                            LocalActor.key_generation,
                         )
+                        .join(LocalActor, LocalActor.id == OutboxActivity.local_actor_id)
+                        .where(OutboxActivity.id == activity_id)
                     )
                 ).one()
             cached = (row[0].encode("utf-8"), row[1])
             self._bodies[activity_id] = cached
             while len(self._bodies) > 64:
                 self._bodies.popitem(last=False)
+            known = self._signers.get(row[1])
+            if known is not None and known[0] != row[2]:
+                del self._signers[row[1]]
         body, actor_id = cached
-        signer = self._signers.get(actor_id)
-        if signer is None:
+        entry = self._signers.get(actor_id)
+        if entry is None:
             async with self.rt.sessions() as session:
                 actor = await session.get(LocalActor, actor_id)
             if actor is None:
                 raise LookupError(f"local actor {actor_id} vanished")
-            signer = self._signers[actor_id] = local.signer_of(actor)
-        return body, signer
+            entry = self._signers[actor_id] = (actor.key_generation or 0, local.signer_of(actor))
+        return body, entry[1]

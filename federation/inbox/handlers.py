@@ -19,6 +19,7 @@ from federation import proofs
 from federation.actors import follows, keys, local, remote
 from federation.content import backfill, library
 from federation.inbox import admission
+from federation.inbox import commons as commons_inbox
 from federation.outbox import follow as follow_use_cases
 from federation.outbox import relays
 from federation.runtime import Runtime
@@ -70,6 +71,9 @@ async def on_follow(ctx: Context, activity: Activity) -> str:
     target = await _local_target(ctx, activity.object_id)
     if target is None:
         return "ignored: not a follow of one of our organisations"
+    if target.moved_to is not None:
+        # Like Mastodon: a moved account takes no new followers; its new one does.
+        return f"ignored: this organisation moved to {target.moved_to}"
     if target.actor_type == local.APPLICATION:
         # A relay we subscribed to follows our application actor back (activityrelay
         # does): accepted, so that it may deliver to us. Nobody else may follow it.
@@ -142,7 +146,7 @@ async def on_undo(ctx: Context, activity: Activity) -> str:
         return "ignored: undo of another actor's activity"
     if inner.type == "Follow":
         return await _undo_follow(ctx, activity, inner)
-    if inner.type in ("Like", "Announce", "EmojiReact"):
+    if inner.type in ("Like", "Announce", "EmojiReact", "Join", "Accept", "TentativeAccept"):
         return await _undo_interaction(ctx, activity, inner.id)
     return f"ignored: undo of {inner.type}"
 
@@ -176,7 +180,24 @@ async def _answer_to_our_follow(ctx: Context, activity: Activity, accepted: bool
 
 
 async def on_accept(ctx: Context, activity: Activity) -> str:
+    taking_part = await commons_inbox.participate(ctx.rt, ctx.signer, activity, "join")
+    if taking_part is not None:
+        return taking_part
     return await _answer_to_our_follow(ctx, activity, accepted=True)
+
+
+async def on_join(ctx: Context, activity: Activity) -> str:
+    outcome = await commons_inbox.participate(ctx.rt, ctx.signer, activity, "join")
+    return outcome or "ignored: join of no event of ours"
+
+
+async def on_tentative_accept(ctx: Context, activity: Activity) -> str:
+    outcome = await commons_inbox.participate(ctx.rt, ctx.signer, activity, "maybe")
+    return outcome or "ignored: tentative accept of no event of ours"
+
+
+async def on_leave(ctx: Context, activity: Activity) -> str:
+    return await commons_inbox.leave(ctx.rt, activity)
 
 
 async def on_reject(ctx: Context, activity: Activity) -> str:
@@ -364,6 +385,11 @@ async def _to_library(ctx: Context, activity: Activity, document: Mapping[str, A
 async def on_create(ctx: Context, activity: Activity) -> str:
     if activity.object is None:
         return "ignored: create without an embedded object"
+    declared = await commons_inbox.declaration(
+        ctx.rt, activity, await _our_object(ctx, id_of(activity.object.get("object")))
+    )
+    if declared is not None:
+        return declared
     adopted = await _record_adoption(ctx, activity, activity.object)
     stored = await _to_library(ctx, activity, activity.object)
     if stored is not None:
@@ -398,11 +424,16 @@ HANDLERS: dict[str, Handler] = {
     "EmojiReact": on_like,
     "Announce": on_announce,
     "Create": on_create,
+    "Join": on_join,
+    "Leave": on_leave,
+    "TentativeAccept": on_tentative_accept,
 }
 
 
 async def dispatch(ctx: Context, activity: Activity) -> str:
-    handler = HANDLERS.get(activity.type)
+    from federation.inbox import moves  # builds on this module's Context
+
+    handler = HANDLERS.get(activity.type) or {"Move": moves.on_move}.get(activity.type)
     if handler is None:
         return f"ignored: {activity.type} is not handled"
     return await handler(ctx, activity)

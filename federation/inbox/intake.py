@@ -1,14 +1,14 @@
 """Intake of an inbox POST: every check before an activity may have any effect.
 
-Order: size and JSON shape (400/413), signature present and sound (401), activity
-shape (400), key fetched and signature verified (401), key owner is the actor (401),
+Order: size and JSON shape (400/413: depth, keys, string lengths, recipients),
+signature present and sound (401), activity shape (400), key fetched and signature
+verified (401), key owner is the actor (401), rate per remote host and actor (429),
 then the activity is stored once (idempotent on its id) and 202 is answered. Nothing
 is stored before every check has passed. Processing happens in the inbox worker.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +16,7 @@ from datetime import timedelta
 from urllib.parse import urldefrag
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from federation import http_signatures, proofs
@@ -24,17 +24,22 @@ from federation.actors import keys, local
 from federation.delivery import hosts, queue
 from federation.errors import BadRequest, Unauthorized, Unavailable
 from federation.inbox import admission
+from federation.inbox.guard import InboxGuard
 from federation.inbox.states import InboxState
 from federation.runtime import Runtime
+from federation.settings import InboxSettings
 from federation.store.models import InboxItem, LocalActor, RemoteActor
 from federation.transport.client import Signer
+from federation.vocab import limits
+from federation.vocab.constants import ACTOR_TYPES
 from federation.vocab.normalize import (
     Activity,
     ProtocolError,
+    check_http_uri,
     host_of,
     id_of,
-    json_depth,
     parse_activity,
+    types_of,
 )
 
 log = logging.getLogger(__name__)
@@ -46,16 +51,39 @@ class Accepted:
     activity_id: str
 
 
-def parse_body(body: bytes, max_depth: int) -> dict[str, object]:
+def shape_limits(settings: InboxSettings) -> limits.ShapeLimits:
+    return limits.ShapeLimits(
+        max_depth=settings.max_json_depth,
+        max_entries=settings.max_json_keys,
+        max_string_chars=settings.max_string_chars,
+        max_recipients=settings.max_recipients,
+    )
+
+
+def parse_body(body: bytes, settings: InboxSettings) -> dict[str, object]:
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise BadRequest("body is not valid JSON") from err
+        document = limits.loads(body)
+    except ProtocolError as err:
+        reason = "body is not valid JSON" if err.reason == "not valid JSON" else err.reason
+        raise BadRequest(reason) from err
     if not isinstance(document, dict):
         raise BadRequest("body is not a JSON object")
-    if json_depth(document) > max_depth:
-        raise BadRequest(f"JSON nested deeper than {max_depth} levels")
+    try:
+        limits.check_shape(document, shape_limits(settings))
+    except ProtocolError as err:
+        raise BadRequest(err.reason) from err
     return document
+
+
+async def backlog(rt: Runtime) -> int:
+    """Received activities the inbox worker has not finished yet."""
+    async with rt.sessions() as session:
+        waiting = await session.execute(
+            select(func.count())
+            .select_from(InboxItem)
+            .where(InboxItem.state == InboxState.RECEIVED.value)
+        )
+        return int(waiting.scalar() or 0)
 
 
 def _check_origin(activity: Activity) -> None:
@@ -69,6 +97,10 @@ def _check_origin(activity: Activity) -> None:
         attributed = id_of(activity.object.get("attributedTo"))
         if attributed not in (None, activity.actor) and activity.object_id != activity.actor:
             raise Unauthorized("the object is attributed to someone else")
+        # Same host is not enough for a profile: only its own actor may change it.
+        is_actor = set(types_of(activity.object)) & ACTOR_TYPES
+        if is_actor and activity.object_id != activity.actor:
+            raise Unauthorized("an actor may only update its own profile")
     deleted = activity.object_id if activity.type == "Delete" else None
     if deleted is not None and host_of(deleted) != actor_host:
         raise Unauthorized("cannot delete an object of another server")
@@ -80,6 +112,11 @@ async def _verify(
     try:
         parsed = http_signatures.parse_signature(request)
     except http_signatures.SignatureError as err:
+        raise Unauthorized(err.reason) from err
+    try:
+        # Refused here, not by the fetch: a file: or ftp: key is no temporary failure.
+        check_http_uri(parsed.key_id, "the signature's keyId")
+    except ProtocolError as err:
         raise Unauthorized(err.reason) from err
     if parsed.scheme == "rfc9421" and not rt.settings.signatures.accept_rfc9421:
         raise Unauthorized("RFC 9421 signatures are not accepted here; use draft-cavage")
@@ -172,13 +209,15 @@ async def receive(
     recipient: LocalActor | None,
     signer: Signer,
     organisations: Sequence[int] = (),
+    guard: InboxGuard | None = None,
 ) -> Accepted:
     """Authenticate and store one inbound activity; raise a FederationError if refused.
 
     `organisations` are the local actors the request is for (the recipient, or every
-    organisation of the domain for the shared inbox): their blocks apply.
+    organisation of the domain for the shared inbox): their blocks apply. `guard`
+    applies the per-host and per-actor rates once the sender is known.
     """
-    document = parse_body(request.body, rt.settings.inbox.max_json_depth)
+    document = parse_body(request.body, rt.settings.inbox)
     names = {name.lower() for name in request.headers}
     if not names & {"signature", "signature-input", "authorization"}:
         raise Unauthorized("request is not signed")
@@ -197,6 +236,9 @@ async def receive(
     await admission.check_blocks(rt, organisations, activity.actor, request)
     _parsed, key = await _verify(rt, request, signer)
     signed_by_actor = urldefrag(key.owner).url == activity.actor
+    if guard is not None:
+        sender = urldefrag(key.owner).url
+        guard.admit_sender(sender, host_of(sender))
     try:
         _check_origin(activity)
     except ProtocolError as err:

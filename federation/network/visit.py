@@ -101,6 +101,10 @@ async def visit(rt: Runtime, fetcher: Fetcher, hosts: HostChecks, uri: str, dept
     except ProtocolError as err:
         await _forget(rt, uri)
         return Visit(NOT_MEMBER, err.reason)
+    if actor.id == uri and actor.moved_to:
+        # A member that moved is listed at its new id, which is visited instead.
+        await _forget(rt, uri)
+        return Visit(GONE, f"moved to {actor.moved_to}", (actor.moved_to,))
     profile = signals.member_profile(actor) if actor.id == uri else None
     if profile is None:
         await _forget(rt, uri)

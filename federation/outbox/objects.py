@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -71,14 +72,26 @@ def signed(actor: LocalActor, document: dict[str, Any], now: datetime) -> dict[s
 
 
 async def create(
-    session: AsyncSession, actor: LocalActor, obj: LocalObject, now: datetime, *, history: bool
+    session: AsyncSession,
+    actor: LocalActor,
+    obj: LocalObject,
+    now: datetime,
+    *,
+    history: bool,
+    extra_inboxes: Iterable[str] = (),
 ) -> OutboxActivity:
     obj.document = signed(actor, obj.document, now)
     session.add(obj)
     await session.flush()
     if history:
         await keep_version(session, obj, now)
-    return await to_followers(session, actor, _activity("Create", actor, obj.document, now), now)
+    return await to_followers(
+        session,
+        actor,
+        _activity("Create", actor, obj.document, now),
+        now,
+        extra_inboxes=extra_inboxes,
+    )
 
 
 async def update(
@@ -89,6 +102,7 @@ async def update(
     now: datetime,
     *,
     history: bool,
+    extra_inboxes: Iterable[str] = (),
 ) -> OutboxActivity:
     obj.version += 1
     obj.updated = now
@@ -97,11 +111,22 @@ async def update(
     await session.flush()
     if history:
         await keep_version(session, obj, now)
-    return await to_followers(session, actor, _activity("Update", actor, document, now), now)
+    return await to_followers(
+        session,
+        actor,
+        _activity("Update", actor, document, now),
+        now,
+        extra_inboxes=extra_inboxes,
+    )
 
 
 async def delete(
-    session: AsyncSession, actor: LocalActor, obj: LocalObject, now: datetime
+    session: AsyncSession,
+    actor: LocalActor,
+    obj: LocalObject,
+    now: datetime,
+    *,
+    extra_inboxes: Iterable[str] = (),
 ) -> OutboxActivity:
     if obj.deleted_at is not None:
         raise CommandError(f"{obj.uri} is already deleted")
@@ -117,7 +142,7 @@ async def delete(
         cc=[urls.followers],
         published=now,
     )
-    return await to_followers(session, actor, document, now)
+    return await to_followers(session, actor, document, now, extra_inboxes=extra_inboxes)
 
 
 async def find(session: AsyncSession, actor: LocalActor, kind: str, ref: str) -> LocalObject | None:

@@ -52,6 +52,16 @@ class LocalActor(Base):
     rsa_private_pem: Mapped[str] = mapped_column(Text)
     ed25519_private_pem: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+    # Portability (issue 10). Former ids of this actor (after an import from another
+    # host) and, once it moved away, its new id: served as alsoKnownAs and movedTo.
+    also_known_as: Mapped[list[str] | None] = mapped_column(JSONType)
+    moved_to: Mapped[str | None] = mapped_column(URI)
+    moved_at: Mapped[datetime | None]
+    # Key rotation: the generation numbers the key ids (#main-key, #main-key-1…); the
+    # next keys are published beside the current ones until `declics keys drop-old`.
+    key_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_rsa_private_pem: Mapped[str | None] = mapped_column(Text)
+    next_ed25519_private_pem: Mapped[str | None] = mapped_column(Text)
 
 
 class RemoteActor(Base):
@@ -140,6 +150,10 @@ class LocalObject(Base):
     published: Mapped[datetime]
     updated: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+    # Commons (tools, events, needs and offers): an event's start and end; the
+    # expiry of a need or an offer is its `ends_at`.
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
 
 
 class ObjectVersion(Base):
@@ -177,6 +191,9 @@ class LibraryItem(Base):
     updated: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
     received_at: Mapped[datetime]
+    # Commons: as on `local_objects` (event start and end, expiry of needs and offers).
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
 
 
 class OutboxActivity(Base):
@@ -263,7 +280,9 @@ class Interaction(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     local_actor_id: Mapped[int] = mapped_column(ForeignKey("local_actors.id"), index=True)
     object_uri: Mapped[str] = mapped_column(URI, index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # like | announce | reply
+    # like | announce | reply | adoption; commons: join | maybe (event participation),
+    # uses | contributes (declarations about a tool)
+    kind: Mapped[str] = mapped_column(String(16))
     actor_uri: Mapped[str] = mapped_column(URI)
     activity_uri: Mapped[str] = mapped_column(URI, unique=True)
     # For replies: the reply object's id and its sanitized HTML.

@@ -8,7 +8,6 @@ and signs at send time so the Date is always fresh.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -22,6 +21,8 @@ from federation.clock import Clock
 from federation.settings import Settings
 from federation.transport.addresses import is_ip_literal, is_public_address, numeric_ipv4
 from federation.transport.resolver import SafeResolver
+from federation.vocab import limits
+from federation.vocab.normalize import ProtocolError
 
 SignatureScheme = Literal["cavage", "rfc9421"]
 USER_AGENT = f"Declics/{__version__} (+https://declics.coop)"
@@ -230,9 +231,9 @@ class FederationClient:
             except (aiohttp.ClientError, TimeoutError, OSError) as err:
                 raise FetchError(_describe_transport_error(err)) from err
             try:
-                document = json.loads(raw)
-            except (ValueError, UnicodeDecodeError) as err:
-                raise FetchError("response is not JSON", 200) from err
+                document = limits.loads(raw)
+            except ProtocolError as err:
+                raise FetchError(f"response is not usable JSON ({err.reason})", 200) from err
             if not isinstance(document, dict):
                 raise FetchError("response is not a JSON object", 200)
             return ConditionalResult(document, *validators, 200)
@@ -286,6 +287,8 @@ def _describe_transport_error(err: BaseException) -> str:
         return "connection refused or unreachable"
     if isinstance(err, aiohttp.ServerDisconnectedError):
         return "server closed the connection"
+    if isinstance(err, aiohttp.ClientOSError | ConnectionError):
+        return "connection reset by the server"
     return f"network error ({type(err).__name__})"
 
 

@@ -30,6 +30,11 @@ ACTOR_TERMS: dict[str, Any] = {
     "PropertyValue": "schema:PropertyValue",
     "value": "schema:value",
 }
+# The terms of an account move, as Mastodon defines them (ids, not strings).
+MOVE_TERMS: dict[str, Any] = {
+    "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
+    "movedTo": {"@id": "as:movedTo", "@type": "@id"},
+}
 ACTOR_CONTEXT: list[Any] = [
     AS_CONTEXT,
     SECURITY_CONTEXT,
@@ -52,6 +57,13 @@ class ActorUrls:
     base_url: str
     username: str
     application: bool = False
+    # Key rotation numbers the key ids, so that one id always names one key.
+    key_generation: int = 0
+
+    def key_ids(self, generation: int) -> tuple[str, str]:
+        """(RSA key id, Ed25519 key id) of a key generation."""
+        suffix = f"-{generation}" if generation else ""
+        return f"{self.id}#main-key{suffix}", f"{self.id}#ed25519-key{suffix}"
 
     @property
     def id(self) -> str:
@@ -61,11 +73,11 @@ class ActorUrls:
 
     @property
     def key_id(self) -> str:
-        return f"{self.id}#main-key"
+        return self.key_ids(self.key_generation)[0]
 
     @property
     def ed25519_key_id(self) -> str:
-        return f"{self.id}#ed25519-key"
+        return self.key_ids(self.key_generation)[1]
 
     @property
     def inbox(self) -> str:
@@ -110,6 +122,11 @@ class ActorProfile:
     fields: Sequence[tuple[str, str]] = ()
     # Extension terms (charter adhesion…), defined by vocab.declics.TERMS.
     extension: Mapping[str, Any] | None = None
+    # Portability: former ids, the new id after a move, and the next keys published
+    # beside the current ones during a key rotation (RSA PEM, Ed25519 multibase).
+    also_known_as: Sequence[str] = ()
+    moved_to: str | None = None
+    next_keys: tuple[str, str] | None = None
 
 
 def _image(url: str) -> dict[str, Any]:
@@ -155,14 +172,43 @@ def actor_document(profile: ActorProfile) -> dict[str, Any]:
             for name, value in profile.fields
         ],
     }
+    if profile.next_keys is not None:
+        _add_next_keys(doc, profile)
     if profile.extension:
         doc["@context"] = [*ACTOR_CONTEXT, declics.TERMS]
         doc.update(profile.extension)
+    if profile.also_known_as or profile.moved_to:
+        doc["@context"] = [*doc["@context"], MOVE_TERMS]
+    if profile.also_known_as:
+        doc["alsoKnownAs"] = list(profile.also_known_as)
+    if profile.moved_to:
+        doc["movedTo"] = profile.moved_to
     if profile.icon_url:
         doc["icon"] = _image(profile.icon_url)
     if profile.image_url:
         doc["image"] = _image(profile.image_url)
     return doc
+
+
+def _add_next_keys(doc: dict[str, Any], profile: ActorProfile) -> None:
+    """List the next keys after the current ones: peers that read only the first
+    `publicKey` (Mastodon before 4.6) keep the key that signs until the switch."""
+    assert profile.next_keys is not None  # noqa: S101 - checked by the caller
+    urls = profile.urls
+    rsa_id, ed_id = urls.key_ids(urls.key_generation + 1)
+    rsa_pem, ed_multibase = profile.next_keys
+    doc["publicKey"] = [
+        doc["publicKey"],
+        {"id": rsa_id, "owner": urls.id, "publicKeyPem": rsa_pem},
+    ]
+    doc["assertionMethod"].append(
+        {
+            "id": ed_id,
+            "type": "Multikey",
+            "controller": urls.id,
+            "publicKeyMultibase": ed_multibase,
+        }
+    )
 
 
 _URL_RE = re.compile(r"https?://[^\s<>\"']+")

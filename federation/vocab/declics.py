@@ -57,6 +57,50 @@ TERMS: dict[str, Any] = {
     "who": "declics:who",
     "consent": "declics:consent",
     "pointsMap": {"@id": "declics:points", "@container": "@language"},
+    "relatedPractices": {"@id": "declics:relatedPractices", "@type": "@id", "@container": "@set"},
+}
+
+# Relations a member declares with a tool (`Relationship.relationship`).
+USES = f"{NAMESPACE}uses"
+CONTRIBUTES_TO = f"{NAMESPACE}contributesTo"
+
+# DOAP (FEP-c893) for tools: prefixed keys, so they never clash with AS2 terms
+# (`doap:location` beside `location`).
+DOAP_TERMS: dict[str, Any] = {
+    "doap": "http://usefulinc.com/ns/doap#",
+    "doap:homepage": {"@id": "doap:homepage", "@type": "@id"},
+    "doap:license": {"@id": "doap:license", "@type": "@id"},
+    "doap:browse": {"@id": "doap:browse", "@type": "@id"},
+    "doap:location": {"@id": "doap:location", "@type": "@id"},
+}
+
+# Mobilizon's and schema.org's event terms, as Mobilizon writes them.
+EVENT_TERMS: dict[str, Any] = {
+    "sc": "http://schema.org#",
+    "mz": "https://joinmobilizon.org/ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "ical": "http://www.w3.org/2002/12/cal/ical#",
+    "joinMode": {"@id": "mz:joinMode", "@type": "mz:joinModeType"},
+    "joinModeType": {"@id": "mz:joinModeType", "@type": "rdfs:Class"},
+    "maximumAttendeeCapacity": "sc:maximumAttendeeCapacity",
+    "remainingAttendeeCapacity": "sc:remainingAttendeeCapacity",
+    "participantCount": {"@id": "mz:participantCount", "@type": "sc:Integer"},
+    "anonymousParticipationEnabled": {
+        "@id": "mz:anonymousParticipationEnabled",
+        "@type": "sc:Boolean",
+    },
+    "isOnline": {"@id": "mz:isOnline", "@type": "sc:Boolean"},
+    "timezone": {"@id": "mz:timezone", "@type": "sc:Text"},
+    "inLanguage": "sc:inLanguage",
+    "uuid": "sc:identifier",
+    "category": "sc:category",
+    "PostalAddress": "sc:PostalAddress",
+    "address": {"@id": "sc:address", "@type": "sc:PostalAddress"},
+    "streetAddress": "sc:streetAddress",
+    "postalCode": "sc:postalCode",
+    "addressLocality": "sc:addressLocality",
+    "addressRegion": "sc:addressRegion",
+    "addressCountry": "sc:addressCountry",
 }
 
 

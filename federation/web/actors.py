@@ -7,9 +7,10 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.actors import local, trust
-from federation.content import identity
+from federation.content import declarations, identity, participation
 from federation.errors import BadRequest, NotFound
 from federation.outbox import collections
 from federation.store.models import Interaction, LocalActor, LocalObject, OutboxActivity
@@ -107,6 +108,7 @@ async def local_object(request: web.Request) -> web.StreamResponse:
                 )
             ).scalars()
         )
+        commons = await _commons_lists(session, obj)
     if owner is None:
         raise NotFound("no such object")
     if obj.deleted_at is not None:
@@ -116,7 +118,20 @@ async def local_object(request: web.Request) -> web.StreamResponse:
         raise web.HTTPGone(reason="this object was deleted")
     if wants_activity_json(request):
         return activity_json(obj.document)
-    return await pages.object_page(request, owner, obj, counts, shown)
+    return await pages.object_page(request, owner, obj, counts, shown, commons)
+
+
+async def _commons_lists(session: AsyncSession, obj: LocalObject) -> dict[str, object]:
+    """An event's participants, a tool's users and contributors (across the network)."""
+    if obj.kind == "event":
+        return {"participants": await participation.participants(session, obj.uri)}
+    if obj.kind == "tool":
+        declared = await declarations.declared(session, obj.uri)
+        return {
+            "users": [(i, a) for i, a in declared if i.kind == "uses"],
+            "contributors": [(i, a) for i, a in declared if i.kind == "contributes"],
+        }
+    return {}
 
 
 async def local_activity(request: web.Request) -> web.StreamResponse:

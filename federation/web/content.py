@@ -9,7 +9,15 @@ from aiohttp import web
 from federation import charter
 from federation.actors import local
 from federation.charter.document import as_document, charter_url
-from federation.content import commitments, library, licences, policy, practices, themes
+from federation.content import (
+    commitments,
+    commons,
+    library,
+    licences,
+    policy,
+    practices,
+    themes,
+)
 from federation.content.search import Filters, search
 from federation.errors import BadRequest, NotFound
 from federation.outbox import objects
@@ -113,6 +121,9 @@ async def data_policy(request: web.Request) -> web.StreamResponse:
     )
 
 
+COMMONS = ("tool", "event", "need", "offer")
+
+
 async def theme(request: web.Request) -> web.StreamResponse:
     """A theme (charter commitment) as a hashtag page: our practices and the library's."""
     try:
@@ -120,12 +131,26 @@ async def theme(request: web.Request) -> web.StreamResponse:
     except themes.UnknownTheme as err:
         raise NotFound("no such theme") from err
     org = await organisation(request)
+    now = runtime(request).clock.now()
     async with runtime(request).sessions() as session:
         ours = [p for p in await practices.listing(session, org) if number in p.themes]
         readers = await domain_organisations(request, session)
         theirs = [
             i
             for i in await library.items(session, kind="practice", readers=readers)
+            if number in i.themes
+        ]
+        # Tools, events, needs and offers of this theme that are not over.
+        our_commons = [
+            o
+            for o in await commons.listing(session, org, COMMONS)
+            if o.deleted_at is None
+            and number in o.themes
+            and (o.ends_at is None or o.ends_at > now)
+        ]
+        their_commons = [
+            i
+            for i in await library.items(session, kinds=COMMONS, current_at=now, readers=readers)
             if number in i.themes
         ]
     return render(
@@ -136,6 +161,7 @@ async def theme(request: web.Request) -> web.StreamResponse:
         hashtag=themes.hashtag(number),
         ours=[p for p in ours if p.deleted_at is None],
         theirs=theirs,
+        commons=[*our_commons, *their_commons],
     )
 
 
@@ -154,6 +180,7 @@ async def library_page(request: web.Request) -> web.StreamResponse:
         theme=theme_number,
         licence=query.get("licence") or None,
         member=query.get("member") or None,
+        current_at=runtime(request).clock.now(),
     )
     await organisation(request)
     async with runtime(request).sessions() as session:

@@ -13,6 +13,7 @@ import json
 from aiohttp import web
 
 from federation.actors import local, trust
+from federation.content import offers as commons_listing
 from federation.content import themes
 from federation.content.commitments import PROGRESS
 from federation.errors import BadRequest
@@ -101,9 +102,11 @@ async def _html(request: web.Request, org: LocalActor) -> web.StreamResponse:
     filters = _filters(request)
     number = _page_number(request) or 1
     owner = local.urls_of(org).id
+    now = runtime(request).clock.now()
     async with runtime(request).sessions() as session:
         rows = await directory.members(session, owner)
         last = await frontier.latest(session)
+        offers = await commons_listing.current_offers(session, org, now)
     matching = [m for m in rows if filters.matches(m)]
     start = (number - 1) * HTML_PAGE_SIZE
     shown = await _shown(request, org, matching[start : start + HTML_PAGE_SIZE])
@@ -125,4 +128,5 @@ async def _html(request: web.Request, org: LocalActor) -> web.StreamResponse:
         territories=directory.territories(rows),
         crawled_at=last.finished_at if last is not None else None,
         collection_url=f"{owner}/directory",
+        offers=offers,
     )

@@ -15,9 +15,22 @@ from federation.web.context import (
     organisation,
     runtime,
 )
+from federation.web.keys import INBOX_GUARD
 
 
 async def _receive(
+    request: web.Request, recipient: LocalActor | None, base: LocalActor
+) -> web.Response:
+    rt = runtime(request)
+    guard = request.app[INBOX_GUARD]
+    # Refused before the body is read: a flood costs neither memory nor a signature check.
+    guard.admit_address(request.remote or "unknown")
+    with guard.slot():
+        await guard.check_backlog(lambda: intake.backlog(rt))
+        return await _checked(request, recipient, base)
+
+
+async def _checked(
     request: web.Request, recipient: LocalActor | None, base: LocalActor
 ) -> web.Response:
     rt = runtime(request)
@@ -37,7 +50,7 @@ async def _receive(
             addressed = [
                 o.id for o in await local.organisations(session) if o.domain == domain(request)
             ]
-    await intake.receive(rt, view, recipient, signer, addressed)
+    await intake.receive(rt, view, recipient, signer, addressed, request.app[INBOX_GUARD])
     return web.json_response({"status": "accepted"}, status=202)
 
 

@@ -6,8 +6,11 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from sqlalchemy.exc import DBAPIError
 
-from federation.errors import FederationError
+from federation.errors import FederationError, TooManyRequests, Unavailable
+from federation.store import failures
+from federation.web.keys import RUNTIME
 from federation.web.pages import render
 
 log = logging.getLogger(__name__)
@@ -18,6 +21,8 @@ CSP = (
     "default-src 'self'; img-src 'self' https: data:; object-src 'none'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+# A locked or unreachable database is temporary: senders retry after this long.
+DATABASE_RETRY_AFTER = 10
 
 
 def _error(request: web.Request, status: int, reason: str) -> web.Response:
@@ -36,9 +41,22 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         response = await handler(request)
     except FederationError as err:
-        if err.status >= 500:
+        shed = isinstance(err, Unavailable) and err.retry_after is not None
+        if err.status >= 500 and not shed:  # load shedding is expected, not logged each time
             log.warning("%s %s: %s", request.method, request.path, err.reason)
         response = _error(request, err.status, err.reason)
+        if isinstance(err, TooManyRequests | Unavailable) and err.retry_after is not None:
+            response.headers["Retry-After"] = str(err.retry_after)
+    except DBAPIError as err:
+        # SQLite locked past its busy timeout, PostgreSQL down or out of disk: nothing
+        # was committed, so the sender may simply try again later.
+        log.warning("%s %s: database unavailable (%s)", request.method, request.path, err.orig)
+        if failures.disk_full(err, request.app[RUNTIME].settings.data_dir):
+            reason = "the server's disk is full; nothing was stored, try again later"
+        else:
+            reason = "the database is unavailable; try again later"
+        response = _error(request, 503, reason)
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
     except web.HTTPException as err:
         if err.status < 400:
             raise

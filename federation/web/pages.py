@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 from aiohttp import web
 from sqlalchemy import select
 
 from federation.actors import follows, local
+from federation.content import participation
 from federation.content.commitments import PROGRESS, PROGRESS_EN
 from federation.store.models import Interaction, LocalActor, LocalObject
 from federation.web import i18n
@@ -27,6 +29,7 @@ def make_environment() -> jinja2.Environment:
         enable_async=False,
         extensions=["jinja2.ext.i18n"],
     )
+    env.filters["in_zone"] = in_zone
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
     )
@@ -64,6 +67,18 @@ def _switch_url(request: web.Request, language: str) -> str:
     return str(request.rel_url.with_query([*query, ("lang", language)]))
 
 
+def in_zone(moment: datetime | None, zone: object) -> str:
+    """A date and time as people of the event's timezone read it."""
+    if moment is None:
+        return ""
+    try:
+        local_zone = ZoneInfo(zone) if isinstance(zone, str) else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        local_zone = UTC
+    shown = moment.astimezone(local_zone)
+    return f"{shown:%d/%m/%Y %H:%M} ({getattr(local_zone, 'key', 'UTC')})"
+
+
 def progress_label(code: str) -> str:
     labels = PROGRESS_EN if i18n.current.get() == "en" else PROGRESS
     return labels.get(code, code)
@@ -94,12 +109,25 @@ async def profile(request: web.Request, org: LocalActor) -> web.Response:
                 )
             ).scalars()
         )
+        joined = await participation.joined(session, org)
     practices = [n for n in notes if n.kind == "practice"]
+    now = rt.clock.now()
+    tools = [n for n in notes if n.kind == "tool"]
+    events = [n for n in notes if n.kind == "event"]
+    declared = [n for n in notes if n.kind == "declaration"]
+    offers = [
+        n for n in notes if n.kind in ("need", "offer") and (n.ends_at is None or n.ends_at > now)
+    ]
     commitments = next((n for n in notes if n.kind == "commitments"), None)
     return render(
         request,
         "profile.html",
         practices=practices,
+        tools=tools,
+        events=events,
+        offers=offers,
+        declared=declared,
+        joined=joined,
         commitments=commitments,
         signed_on_iso=commitments.document.get("signedOn") if commitments else None,
         signed_on=_french_date(commitments.document.get("signedOn") if commitments else None),
@@ -118,10 +146,12 @@ async def object_page(
     obj: LocalObject,
     counts: Mapping[str, int],
     interactions: Sequence[Interaction],
+    commons: Mapping[str, object] | None = None,
 ) -> web.Response:
     return render(
         request,
         "object.html",
+        **(commons or {}),
         org=owner,
         urls=local.urls_of(owner),
         obj=obj,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from federation.web import actors, content, directory, inbox, pages, wellknown
+from federation.web import actors, commons, content, directory, inbox, pages, wellknown
 from federation.web.admin import commitments as admin_commitments
 from federation.web.admin import deliveries as admin_deliveries
 from federation.web.admin import follows as admin_follows
@@ -53,6 +53,13 @@ def add_routes(app: web.Application) -> None:
             web.get("/charter/{version}", content.charter_version),
             web.get("/ns", content.vocabulary),
             web.get("/activities/{id}", actors.local_activity),
+            web.get("/tools/{slug}", actors.local_object),
+            web.get("/events/{slug}", actors.local_object),
+            web.get("/needs/{slug}", actors.local_object),
+            web.get("/offers/{slug}", actors.local_object),
+            web.get("/declarations/{slug}", actors.local_object),
+            web.get("/users/{username}/events.ics", commons.own_events),
+            web.get("/users/{username}/network-events.ics", commons.network_events),
             web.static("/static", pages.TEMPLATE_DIR.with_name("static")),
         ]
     )

@@ -54,6 +54,10 @@ async def webfinger_handler(request: web.Request) -> web.Response:
     actor = await _actor_for_resource(request, resource)
     urls = local.urls_of(actor)
     document = webfinger.jrd(local.handle_of(actor), urls.id, urls.profile)
+    if actor.moved_to is not None:
+        # The old handle leads to the new actor (the subject stays the name asked).
+        document = webfinger.jrd(local.handle_of(actor), actor.moved_to, actor.moved_to)
+        document["aliases"].append(urls.id)
     if actor.actor_type == local.APPLICATION and urlsplit(resource).path in ("", "/"):
         # FEP-d556: the server URL itself names the server-level actor.
         document["subject"] = resource

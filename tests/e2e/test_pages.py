@@ -10,12 +10,12 @@ import aiohttp
 import html5lib
 
 from federation.content import library
-from federation.store.models import Following, RemoteActor
 from tests.conftest import InstanceFactory
 from tests.e2e.test_data_policy import EXAMPLE
 from tests.e2e.test_data_policy import publish as publish_policy
 from tests.e2e.test_practices import practice_file, publish, publish_commitments
 from tests.support.instance import Instance
+from tests.support.library import followed
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 HOSTILE = (
@@ -41,29 +41,8 @@ async def seed(a: Instance) -> str:
     await publish_policy(a, EXAMPLE.read_text(encoding="utf-8"))
     # A hostile item in the library, as if a followed member had sent it (each
     # organisation's library shows what it follows).
-    org = await a.organisation()
-    now = a.rt.clock.now()
+    await followed(a, "https://evil.example/users/x")
     async with a.rt.sessions.begin() as session:
-        evil = RemoteActor(
-            uri="https://evil.example/users/x",
-            host="evil.example",
-            actor_type="Organization",
-            inbox="https://evil.example/users/x/inbox",
-            document={},
-            fetched_at=now,
-        )
-        session.add(evil)
-        await session.flush()
-        session.add(
-            Following(
-                local_actor_id=org.id,
-                remote_actor_id=evil.id,
-                follow_activity_uri=f"{a.base_url}/activities/follow-evil",
-                state="accepted",
-                created_at=now,
-                accepted_at=now,
-            )
-        )
         await library.store(
             session,
             "https://evil.example/users/x",

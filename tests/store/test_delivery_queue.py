@@ -373,6 +373,28 @@ async def test_record_without_counting_an_attempt(db: Db) -> None:
     assert row.lease_owner is None
 
 
+async def test_defer_gives_the_row_back_untried_with_its_reason(db: Db) -> None:
+    await setup_activity(db, ["https://a.example/inbox"])
+    (item,) = await claim(db, "w1", T0)
+    later = T0 + timedelta(minutes=1)
+    async with db.sessions.begin() as session:
+        # Only the lease owner may give it back.
+        await queue.defer(session, item, "w2", until=later, reason="someone else")
+        await queue.defer(session, item, "w1", until=later, reason="breaker open " + "x" * 600)
+    (row,) = await all_rows(db)
+    assert (row.state, row.attempts, row.last_attempt_at, row.lease_owner) == (
+        "pending",
+        0,
+        None,
+        None,
+    )
+    assert row.next_attempt_at == later
+    assert row.last_error is not None and row.last_error.startswith("breaker open")
+    assert len(row.last_error) == 500
+    assert await claim(db, "w1", T0) == []  # not due before the breaker closes
+    assert len(await claim(db, "w1", later)) == 1
+
+
 async def test_reclaim_expired_returns_only_expired_leases(db: Db) -> None:
     await setup_activity(db, inboxes(2, "dead-worker.example"))
     stale = await claim(db, "crashed", T0, lease=timedelta(minutes=1))

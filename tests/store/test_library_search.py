@@ -102,3 +102,49 @@ async def test_filters_by_theme_licence_member_and_deleted(filled: Db) -> None:
     async with filled.sessions.begin() as session:
         assert await library.remove(session, A, "https://a.example/p/compta", NOW)
     assert await found(filled, Filters(query="comptable")) == set()
+
+
+def dated(
+    uri: str, kind: str, title: str, ends: str, start: str | None = None
+) -> dict[str, object]:
+    document: dict[str, object] = {
+        "id": uri,
+        "type": "Event" if kind == "event" else "Note",
+        "kind": kind,
+        "name": title,
+        "content": f"<p>{title} : partenaire recherché</p>",
+        "published": "2026-11-01T10:00:00Z",
+        "endTime": ends,
+        "themes": [7],
+    }
+    if start:
+        document["startTime"] = start
+    return document
+
+
+async def test_commons_dates_hide_what_is_over(db: Db) -> None:
+    async with db.sessions.begin() as session:
+        for document in (
+            dated("https://a.example/needs/1", "need", "Besoin en cours", "2026-12-31T00:00:00Z"),
+            dated("https://a.example/offers/2", "offer", "Offre expirée", "2026-11-01T00:00:00Z"),
+            dated(
+                "https://a.example/events/3",
+                "event",
+                "Atelier passé",
+                "2026-10-01T12:00:00Z",
+                "2026-10-01T10:00:00Z",
+            ),
+        ):
+            assert await library.store(session, A, document, NOW) is not None
+    async with db.sessions() as session:
+        found = await search(session, Filters(query="partenaire", current_at=NOW))
+        needs_and_offers = await library.items(session, kinds=("need", "offer"), current_at=NOW)
+        every_event = await library.items(session, kind="event")
+        events_now = await library.items(session, kind="event", current_at=NOW)
+    # Expired offers leave searches; past events stay searchable (they are history).
+    assert {i.title for i in found} == {"Besoin en cours", "Atelier passé"}
+    assert [i.title for i in needs_and_offers] == ["Besoin en cours"]
+    assert [(i.starts_at, i.ends_at) for i in every_event] == [
+        (datetime(2026, 10, 1, 10, tzinfo=UTC), datetime(2026, 10, 1, 12, tzinfo=UTC))
+    ]
+    assert events_now == []

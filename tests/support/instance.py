@@ -41,10 +41,12 @@ class Instance:
     def handle(self) -> str:
         return f"{self.username}@{self.base_url.split('://', 1)[1]}"
 
-    async def start(self, on_response: ResponseHook | None = None) -> None:
+    async def start(
+        self, on_response: ResponseHook | None = None, *, run_workers: bool = True
+    ) -> None:
         """Serve on the base URL's address; `on_response` sees every answer (tests
-        that check what a peer sent us)."""
-        app = create_app(self.rt)
+        that check what a peer sent us). Without workers, received work only waits."""
+        app = create_app(self.rt, run_workers=run_workers)
         if on_response is not None:
             app.on_response_prepare.append(on_response)
         self.runner = web.AppRunner(app, access_log=None)

@@ -57,6 +57,9 @@ class Peer:
     _keys: dict[str, keypairs.PublicKey] = field(default_factory=dict)
     _session: aiohttp.ClientSession | None = None
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    # Documents served at /objects/{name}, and the GETs of them (path, signed or not).
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fetches: list[tuple[str, bool]] = field(default_factory=list)
 
     @property
     def base(self) -> str:
@@ -113,6 +116,7 @@ class Peer:
         app.router.add_get("/users/{name}", self._actor)
         app.router.add_post("/users/{name}/inbox", self._inbox)
         app.router.add_post("/inbox", self._inbox)
+        app.router.add_get("/objects/{name}", self._object)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         await web.TCPSite(self.runner, self.ip, self.port).start()
@@ -153,13 +157,26 @@ class Peer:
             self.actor_document(name), content_type="application/activity+json"
         )
 
+    def object_id(self, name: str) -> str:
+        return f"{self.base}/objects/{name}"
+
+    async def _object(self, request: web.Request) -> web.Response:
+        self.fetches.append((request.path, "signature" in {h.lower() for h in request.headers}))
+        document = self.documents.get(request.match_info["name"])
+        if document is None:
+            return web.json_response({"error": "not found"}, status=404)
+        return web.json_response(document, content_type="application/activity+json")
+
     async def _sender_key(self, key_id: str) -> keypairs.PublicKey:
         if key_id not in self._keys:
             async with self.session.get(
                 key_id.split("#")[0], headers={"Accept": "application/activity+json"}
             ) as response:
                 doc = await response.json(content_type=None)
-            self._keys[key_id] = keypairs.public_from_pem(doc["publicKey"]["publicKeyPem"])
+            # Like Mastodon (first_of_value, several keys since 4.6): a list is allowed.
+            listed = doc["publicKey"] if isinstance(doc["publicKey"], list) else [doc["publicKey"]]
+            entry = next((k for k in listed if k.get("id") == key_id), listed[0])
+            self._keys[key_id] = keypairs.public_from_pem(entry["publicKeyPem"])
         return self._keys[key_id]
 
     async def _inbox(self, request: web.Request) -> web.Response:

@@ -1,0 +1,73 @@
+"""After a move, the old host sends people and servers to the new one (301): profile
+pages and objects. The actor document itself stays, with `movedTo`, since Mastodon
+reads it there; collections and inboxes stay too."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from sqlalchemy import select
+
+from federation.portability.move import new_location
+from federation.store.models import LocalActor, LocalObject
+from federation.web.context import domain, runtime
+from federation.web.negotiation import wants_activity_json
+
+
+def _parents(path: str) -> list[str]:
+    """/commitments/versions/3 → itself, /commitments/versions, /commitments."""
+    parts = path.rstrip("/").split("/")
+    return ["/".join(parts[:n]) for n in range(len(parts), 1, -1)]
+
+
+async def redirect_for(request: web.Request) -> str | None:
+    rt = runtime(request)
+    path = request.path
+    if path.startswith(("/static/", "/.well-known/", "/nodeinfo/")):
+        return None
+    async with rt.sessions() as session:
+        moved = list(
+            (
+                await session.execute(
+                    select(LocalActor).where(
+                        LocalActor.domain == domain(request), LocalActor.moved_to.is_not(None)
+                    )
+                )
+            ).scalars()
+        )
+        if not moved:
+            return None
+        for actor in moved:
+            if path == f"/@{actor.username}" or (
+                path == f"/users/{actor.username}" and not wants_activity_json(request)
+            ):
+                return actor.moved_to
+        if path.startswith(("/users/", "/@")):
+            return None
+        by_id = {actor.id: actor for actor in moved}
+        owner = (
+            (
+                await session.execute(
+                    select(LocalObject.local_actor_id).where(
+                        LocalObject.uri.in_(
+                            [actor.base_url + p for actor in moved for p in _parents(path)]
+                        ),
+                        LocalObject.local_actor_id.in_(list(by_id)),
+                    )
+                )
+            )
+            .scalars()
+            .first()
+        )
+    if owner is None:
+        return None
+    return new_location(by_id[owner], path, request.query_string)
+
+
+@web.middleware
+async def moved(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.method in ("GET", "HEAD"):
+        target = await redirect_for(request)
+        if target is not None:
+            raise web.HTTPMovedPermanently(target)
+    return await handler(request)
