@@ -14,6 +14,7 @@ from federation.network.worker import CrawlWorker
 from federation.runtime import Runtime
 from federation.web.keys import RUNTIME, TEMPLATES
 from federation.web.middlewares import errors
+from federation.web.ops import request_ids
 from federation.web.pages import make_environment
 from federation.web.routes import add_routes
 
@@ -22,7 +23,7 @@ def create_app(runtime: Runtime, *, run_workers: bool = True) -> web.Application
     """Build the web app; with `run_workers`, the delivery, inbox and crawl workers run
     inside it."""
     app = web.Application(
-        middlewares=[errors],
+        middlewares=[request_ids, errors],
         client_max_size=runtime.settings.inbox.max_body_bytes,
     )
     app[RUNTIME] = runtime

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections import OrderedDict
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from federation.actors import follows, local
 from federation.delivery import hosts, queue
 from federation.delivery.policy import classify
 from federation.delivery.states import DeliveryState
+from federation.observability import logs, metrics
 from federation.runtime import Runtime
 from federation.store.models import LocalActor, OutboxActivity, RemoteActor
 from federation.transport.client import FetchError, PostResult, Signer
@@ -40,7 +42,7 @@ class DeliveryWorker:
         self._host_limits: dict[str, asyncio.Semaphore] = {}
         self._host_users: dict[str, int] = {}
         self._inflight: set[asyncio.Task[None]] = set()
-        self._bodies: OrderedDict[int, tuple[bytes, int]] = OrderedDict()
+        self._bodies: OrderedDict[int, tuple[bytes, int, str]] = OrderedDict()
         self._signers: dict[int, Signer] = {}
         self._schemes: dict[str, str] | None = None
         self._healthy: set[str] = set()
@@ -106,7 +108,8 @@ class DeliveryWorker:
         self._host_users[item.host] = self._host_users.get(item.host, 0) + 1
         try:
             async with limit:
-                await self._attempt(item)
+                with logs.bound(delivery_id=str(item.id), activity_id=None, request_id=None):
+                    await self._attempt(item)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -140,14 +143,17 @@ class DeliveryWorker:
                 # Waiting for the host's turn may have eaten our lease.
                 if not await queue.renew_lease(session, item.id, self.owner, now + self._lease):
                     return
-        body, signer = await self._load(item.activity_id)
+        body, signer, uri = await self._load(item.activity_id)
+        logs.bind(activity_id=uri)
         status, error, retry_after, permanent = None, None, None, False
+        started = time.perf_counter()
         try:
             result = await self._post(item, body, signer)
             status, retry_after = result.status, result.retry_after
         except FetchError as err:
             error = err.reason
             permanent = "private or" in err.reason or "refused outside" in err.reason
+        metrics.DELIVERY_ATTEMPT_SECONDS.observe(time.perf_counter() - started)
         await self._record(item, status, error, retry_after, permanent)
 
     async def _post(self, item: queue.Claimed, body: bytes, signer: Signer) -> PostResult:
@@ -191,6 +197,9 @@ class DeliveryWorker:
             permanent_error=permanent,
         )
         park_after = timedelta(hours=self.rt.settings.delivery.park_after_hours)
+        metrics.DELIVERY_ATTEMPTS.inc(outcome.state.value)
+        if outcome.state is S.DELIVERED:
+            metrics.DELIVERY_LATENCY.observe(max((now - item.created_at).total_seconds(), 0.0))
         async with self.rt.sessions.begin() as session:
             await queue.record(
                 session,
@@ -228,22 +237,22 @@ class DeliveryWorker:
         for actor in actors:
             await follows.forget_actor(session, actor, now)
 
-    async def _load(self, activity_id: int) -> tuple[bytes, Signer]:
+    async def _load(self, activity_id: int) -> tuple[bytes, Signer, str]:
         cached = self._bodies.get(activity_id)
         if cached is None:
             async with self.rt.sessions() as session:
                 row = (
                     await session.execute(
-                        select(OutboxActivity.body, OutboxActivity.local_actor_id).where(
-                            OutboxActivity.id == activity_id
-                        )
+                        select(
+                            OutboxActivity.body, OutboxActivity.local_actor_id, OutboxActivity.uri
+                        ).where(OutboxActivity.id == activity_id)
                     )
                 ).one()
-            cached = (row[0].encode("utf-8"), row[1])
+            cached = (row[0].encode("utf-8"), row[1], row[2])
             self._bodies[activity_id] = cached
             while len(self._bodies) > 64:
                 self._bodies.popitem(last=False)
-        body, actor_id = cached
+        body, actor_id, uri = cached
         signer = self._signers.get(actor_id)
         if signer is None:
             async with self.rt.sessions() as session:
@@ -251,4 +260,4 @@ class DeliveryWorker:
             if actor is None:
                 raise LookupError(f"local actor {actor_id} vanished")
             signer = self._signers[actor_id] = local.signer_of(actor)
-        return body, signer
+        return body, signer, uri

@@ -25,6 +25,7 @@ from federation.delivery import hosts, queue
 from federation.errors import BadRequest, Unauthorized, Unavailable
 from federation.inbox import admission
 from federation.inbox.states import InboxState
+from federation.observability import logs
 from federation.runtime import Runtime
 from federation.store.models import InboxItem, LocalActor, RemoteActor
 from federation.transport.client import Signer
@@ -186,6 +187,7 @@ async def receive(
         activity = parse_activity(document)
     except ProtocolError as err:
         raise BadRequest(err.reason) from err
+    logs.bind(activity_id=activity.id)
     # A deleted account's key can no longer be fetched (410): Mastodon sends such
     # Deletes to everyone, so drop them unverified when we never knew the actor.
     if (

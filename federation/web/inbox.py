@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from federation.actors import local
+from federation.errors import FederationError
 from federation.http_signatures import HttpRequest
 from federation.inbox import intake
+from federation.observability import inbox_metrics
 from federation.store.models import LocalActor
 from federation.web.context import (
     absolute_url,
@@ -16,10 +20,30 @@ from federation.web.context import (
     runtime,
 )
 
+log = logging.getLogger(__name__)
+
 
 async def _receive(
     request: web.Request, recipient: LocalActor | None, base: LocalActor
 ) -> web.Response:
+    try:
+        accepted = await _intake(request, recipient, base)
+    except FederationError as err:
+        inbox_metrics.refused(err.status, err.reason)
+        log.info("inbox: refused %s: %s", err.status, err.reason)
+        raise
+    except web.HTTPException as err:
+        inbox_metrics.refused(err.status, err.reason)
+        log.info("inbox: refused %s: %s", err.status, err.reason)
+        raise
+    inbox_metrics.accepted(duplicate=accepted.duplicate)
+    log.info("inbox: %s", "duplicate" if accepted.duplicate else "accepted")
+    return web.json_response({"status": "accepted"}, status=202)
+
+
+async def _intake(
+    request: web.Request, recipient: LocalActor | None, base: LocalActor
+) -> intake.Accepted:
     rt = runtime(request)
     body = await request.read()
     headers = {name.lower(): ", ".join(request.headers.getall(name)) for name in request.headers}
@@ -37,8 +61,7 @@ async def _receive(
             addressed = [
                 o.id for o in await local.organisations(session) if o.domain == domain(request)
             ]
-    await intake.receive(rt, view, recipient, signer, addressed)
-    return web.json_response({"status": "accepted"}, status=202)
+    return await intake.receive(rt, view, recipient, signer, addressed)
 
 
 async def personal(request: web.Request) -> web.Response:

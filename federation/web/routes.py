@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from federation.web import actors, content, directory, inbox, pages, wellknown
+from federation.web import actors, content, directory, inbox, ops, pages, wellknown
 
 
 def add_routes(app: web.Application) -> None:
@@ -46,5 +46,13 @@ def add_routes(app: web.Application) -> None:
             web.get("/ns", content.vocabulary),
             web.get("/activities/{id}", actors.local_activity),
             web.static("/static", pages.TEMPLATE_DIR.with_name("static")),
+        ]
+    )
+    # Operations: liveness, readiness, Prometheus metrics.
+    app.add_routes(
+        [
+            web.get("/healthz", ops.healthz),
+            web.get("/readyz", ops.readyz),
+            web.get("/metrics", ops.metrics_handler),
         ]
     )
