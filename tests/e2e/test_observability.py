@@ -21,9 +21,13 @@ from tests.support.wait import until
 TOKEN = "s3cret-metrics-token-for-tests"
 
 
-async def get(url: str, **headers: str) -> tuple[int, str, aiohttp.typedefs.LooseHeaders]:
+async def get(url: str, **headers: str) -> tuple[int, str, dict[str, str]]:
     async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as response:
-        return response.status, await response.text(), response.headers
+        return (
+            response.status,
+            await response.text(),
+            {k.lower(): v for k, v in response.headers.items()},
+        )
 
 
 def samples(exposition: str) -> dict[str, float]:
@@ -41,7 +45,7 @@ async def scrape(instance: Instance) -> dict[str, float]:
         f"{instance.base_url}/metrics", Authorization=f"Bearer {TOKEN}"
     )
     assert status == 200, body
-    assert headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert headers["content-type"].startswith("text/plain; version=0.0.4")
     return samples(body)
 
 
@@ -94,7 +98,7 @@ async def test_metrics_need_the_token(instances: InstanceFactory) -> None:
     instance = await instances("collectif", observability={"metrics_token": TOKEN})
     status, _, headers = await get(f"{instance.base_url}/metrics")
     assert status == 401
-    assert headers["WWW-Authenticate"].startswith("Bearer")
+    assert headers["www-authenticate"].startswith("Bearer")
     status, _, _ = await get(f"{instance.base_url}/metrics", Authorization="Bearer wrong")
     assert status == 401
     status, _, _ = await get(f"{instance.base_url}/metrics", Authorization=TOKEN)
@@ -172,9 +176,9 @@ async def test_delivery_logs_carry_delivery_and_activity_ids(
 async def test_request_id_header(instances: InstanceFactory) -> None:
     instance = await instances("collectif")
     _, _, headers = await get(f"{instance.base_url}/healthz", **{"X-Request-Id": "abc"})
-    assert len(headers["X-Request-Id"]) == 32  # too short to be an id: replaced
+    assert len(headers["x-request-id"]) == 32  # too short to be an id: replaced
     _, _, headers = await get(f"{instance.base_url}/healthz", **{"X-Request-Id": "proxy-1234567"})
-    assert headers["X-Request-Id"] == "proxy-1234567"
+    assert headers["x-request-id"] == "proxy-1234567"
 
 
 def test_text_format_carries_ids() -> None:
