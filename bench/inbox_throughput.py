@@ -78,6 +78,9 @@ async def measure(
         flush=True,
     )
     if accepted != load.count:
+        log = work / f"{name}.log"
+        if log.exists():
+            print(log.read_text("utf-8")[-3000:], file=sys.stderr)
         raise SystemExit(f"{name}: {load.count - accepted} requests were not accepted")
     return load
 
@@ -92,7 +95,9 @@ async def main_async(args: argparse.Namespace) -> int:
         try:
             data_dir, base_url = await asyncio.to_thread(support.init_instance, work, declics_ip)
             async with support.running(
-                support.declics_web(data_dir, declics_ip, workers=False), f"{base_url}/healthz"
+                support.declics_web(data_dir, declics_ip, workers=False),
+                f"{base_url}/healthz",
+                log=work / "declics.log",
             ):
                 ours = await measure(
                     "declics", peer, f"{base_url}/users/collectif/inbox", args, work

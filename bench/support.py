@@ -78,14 +78,19 @@ class Process:
 
 
 async def start_process(
-    args: Sequence[str], ready_url: str, env: dict[str, str] | None = None, wait: float = 60
+    args: Sequence[str],
+    ready_url: str,
+    env: dict[str, str] | None = None,
+    wait: float = 60,
+    log: Path | None = None,
 ) -> Process:
-    """Start `args` and wait until `ready_url` answers (any status below 500)."""
+    """Start `args` and wait until `ready_url` answers (any status below 500); its
+    standard error goes to `log` (else nowhere)."""
     proc = await asyncio.create_subprocess_exec(
         *args,
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("ab") if log is not None else subprocess.DEVNULL,
         env={**os.environ, **(env or {})},
         cwd=REPO,
     )
@@ -108,9 +113,9 @@ async def start_process(
 
 @contextlib.asynccontextmanager
 async def running(
-    args: Sequence[str], ready_url: str, env: dict[str, str] | None = None
+    args: Sequence[str], ready_url: str, env: dict[str, str] | None = None, log: Path | None = None
 ) -> AsyncIterator[Process]:
-    process = await start_process(args, ready_url, env)
+    process = await start_process(args, ready_url, env, log=log)
     try:
         yield process
     finally:

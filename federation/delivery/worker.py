@@ -93,7 +93,7 @@ class DeliveryWorker:
             await asyncio.gather(*(self._deliver(item) for item in claimed))
 
     async def _claim(self, limit: int) -> list[queue.Claimed]:
-        async with self.rt.sessions.begin() as session:
+        async with self.rt.write() as session:
             return await queue.claim_due(
                 session, self.owner, self.rt.clock.now(), limit, self._lease
             )
@@ -200,7 +200,7 @@ class DeliveryWorker:
         metrics.DELIVERY_ATTEMPTS.inc(outcome.state.value)
         if outcome.state is S.DELIVERED:
             metrics.DELIVERY_LATENCY.observe(max((now - item.created_at).total_seconds(), 0.0))
-        async with self.rt.sessions.begin() as session:
+        async with self.rt.write() as session:
             await queue.record(
                 session,
                 item,

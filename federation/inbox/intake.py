@@ -206,8 +206,9 @@ async def receive(
     await _check_proofs(rt, document, activity, signer, signed_by_actor=signed_by_actor)
     await admission.check_membership(rt, activity)
     now = rt.clock.now()
+    alive = False
     try:
-        async with rt.sessions.begin() as session:
+        async with rt.write() as session:
             session.add(
                 InboxItem(
                     activity_uri=activity.id,
@@ -221,16 +222,31 @@ async def receive(
                     received_at=now,
                 )
             )
-            # The host speaks again: resume what we had parked for it.
-            await hosts.revive(session, queue.inbox_host(activity.actor), now)
+            # The host speaks again: resume what we had parked for it (a host seen
+            # alive in the last minute has nothing parked worth a query per request).
+            host = queue.inbox_host(activity.actor)
+            if rt.live_hosts.get(host) is None:
+                await hosts.revive(session, host, now)
+                alive = True
     except IntegrityError:
         return Accepted(duplicate=True, activity_id=activity.id)
+    if alive:
+        rt.live_hosts.put(host, True)
     rt.inbox_wakeup.set()
     return Accepted(duplicate=False, activity_id=activity.id)
 
 
 async def signer_for(rt: Runtime, domain: str) -> Signer:
     """The key our signed GETs use: the application actor of the domain addressed."""
+    remembered: Signer | None = rt.signers.get(domain)
+    if remembered is not None:
+        return remembered
+    signer = await _signer_for(rt, domain)
+    rt.signers.put(domain, signer)
+    return signer
+
+
+async def _signer_for(rt: Runtime, domain: str) -> Signer:
     async with rt.sessions() as session:
         app_actor = await local.application_of(session, domain)
         if app_actor is None:

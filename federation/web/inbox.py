@@ -65,7 +65,12 @@ async def _intake(
 
 
 async def personal(request: web.Request) -> web.Response:
-    org = await organisation(request, request.match_info["username"])
+    # Every POST to a personal inbox names its organisation: remembered a minute.
+    key = (domain(request), request.match_info["username"].lower())
+    org: LocalActor | None = runtime(request).local_actors.get(key)
+    if org is None:
+        org = await organisation(request, request.match_info["username"])
+        runtime(request).local_actors.put(key, org)
     return await _receive(request, org, org)
 
 
