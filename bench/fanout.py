@@ -6,7 +6,8 @@
   (127.0.6.1 onwards, one port) and count the POSTs.
 - A Déclics instance (SQLite) gets `--followers` accepted followers spread evenly over
   the hosts, each with its own inbox and no shared inbox (so every follower costs one
-  signed POST: the worst case), written straight into its database.
+  signed POST: the worst case), written straight into its database with a crawl round
+  that has just ended (else the directory's crawler would visit the 10,000 at once).
 - `declics serve` runs it (web app and workers in one process, the default). Its
   resident memory is read once idle, then sampled every 50 ms during the fan-out.
 - `declics practice publish` (another process) publishes `config/practice.example.md`;
@@ -41,7 +42,7 @@ from bench.sink import addresses
 from federation.actors import local
 from federation.runtime import build_runtime
 from federation.settings import load_settings
-from federation.store.models import Delivery, Follower, RemoteActor
+from federation.store.models import CrawlRound, Delivery, Follower, RemoteActor
 from tests.support.net import free_port
 
 FIRST_SINK = "127.0.6.1"
@@ -86,6 +87,9 @@ async def add_followers(data_dir: Path, hosts: list[str], port: int, followers: 
                     for i in ids
                 ],
             )
+            # A crawl round that just ended: the directory's crawler (which would visit
+            # every follower) stays idle for `refresh_hours`, as between two rounds.
+            session.add(CrawlRound(reason="schedule", started_at=now, finished_at=now))
     finally:
         await rt.close()
 

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 S = DeliveryState
 # A second knock with the other signature flavour is worth it on these answers.
 KNOCK_AGAIN = frozenset({400, 401})
+# Accepted deliveries wait this long at most before being written together.
+FLUSH_DELAY = 0.05
 
 
 class DeliveryWorker:
@@ -46,6 +48,11 @@ class DeliveryWorker:
         self._signers: dict[int, Signer] = {}
         self._schemes: dict[str, str] | None = None
         self._healthy: set[str] = set()
+        # Hosts found parked when their rows were last claimed.
+        self._parked: set[str] = set()
+        # Accepted deliveries not written yet: recorded together (see `_record`).
+        self._delivered: list[tuple[queue.Claimed, int]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     # -- the loop -------------------------------------------------------------
 
@@ -81,6 +88,9 @@ class DeliveryWorker:
             for task in self._inflight:
                 task.cancel()
             await asyncio.gather(*self._inflight, return_exceptions=True)
+            if self._flusher is not None:
+                self._flusher.cancel()
+            await self._flush()
 
     async def run_once(self) -> int:
         """Claim and deliver everything due now, once (tests and benchmarks)."""
@@ -91,12 +101,17 @@ class DeliveryWorker:
                 return total
             total += len(claimed)
             await asyncio.gather(*(self._deliver(item) for item in claimed))
+            await self._flush()
 
     async def _claim(self, limit: int) -> list[queue.Claimed]:
         async with self.rt.write() as session:
-            return await queue.claim_due(
+            claimed = await queue.claim_due(
                 session, self.owner, self.rt.clock.now(), limit, self._lease
             )
+            batch = {item.host for item in claimed}
+            parked = await hosts.parked_among(session, batch)
+        self._parked = (self._parked - batch) | parked
+        return claimed
 
     # -- one delivery ---------------------------------------------------------
 
@@ -123,24 +138,25 @@ class DeliveryWorker:
 
     async def _attempt(self, item: queue.Claimed) -> None:
         now = self.rt.clock.now()
-        # A host that just answered is not parked, and a lease taken moments ago
-        # is still ours: skip both checks then, they cost a write per delivery.
-        if item.host not in self._healthy or now - item.claimed_at > self._lease / 2:
-            async with self.rt.sessions.begin() as session:
-                if await hosts.is_parked(session, item.host):
-                    await queue.record(
-                        session,
-                        item,
-                        self.owner,
-                        S.PARKED,
-                        now=now,
-                        status=None,
-                        error="host parked after failing for days",
-                        next_attempt_at=None,
-                        count_attempt=False,
-                    )
-                    return
-                # Waiting for the host's turn may have eaten our lease.
+        # Parked hosts were read with the claim; a lease taken moments ago is still
+        # ours: a delivery then costs no query before its POST.
+        if item.host in self._parked:
+            async with self.rt.write() as session:
+                await queue.record(
+                    session,
+                    item,
+                    self.owner,
+                    S.PARKED,
+                    now=now,
+                    status=None,
+                    error="host parked after failing for days",
+                    next_attempt_at=None,
+                    count_attempt=False,
+                )
+            return
+        if now - item.claimed_at > self._lease / 2:
+            # Waiting for the host's turn may have eaten our lease.
+            async with self.rt.write() as session:
                 if not await queue.renew_lease(session, item.id, self.owner, now + self._lease):
                     return
         body, signer, uri = await self._load(item.activity_id)
@@ -200,6 +216,16 @@ class DeliveryWorker:
         metrics.DELIVERY_ATTEMPTS.inc(outcome.state.value)
         if outcome.state is S.DELIVERED:
             metrics.DELIVERY_LATENCY.observe(max((now - item.created_at).total_seconds(), 0.0))
+        if outcome.state is S.DELIVERED and status is not None:
+            # A fan-out is mostly this case: written in batches, not a transaction each.
+            # A crash before the write leaves the row `sending`; its lease expires and
+            # it is sent again (at-least-once, as for any crash mid-delivery).
+            self._delivered.append((item, status))
+            if len(self._delivered) >= self.rt.settings.delivery.batch_size:
+                await self._flush()
+            elif self._flusher is None:
+                self._flusher = asyncio.create_task(self._flush_soon())
+            return
         async with self.rt.write() as session:
             await queue.record(
                 session,
@@ -229,6 +255,32 @@ class DeliveryWorker:
                 outcome.state,
                 outcome.reason,
             )
+
+    async def _flush_soon(self) -> None:
+        try:
+            await asyncio.sleep(FLUSH_DELAY)
+        finally:
+            self._flusher = None
+        await self._flush()
+
+    async def _flush(self) -> None:
+        batch, self._delivered = self._delivered, []
+        if not batch:
+            return
+        now = self.rt.clock.now()
+        revived = {item.host for item, _ in batch} - self._healthy
+        try:
+            async with self.rt.write() as session:
+                await queue.record_delivered(session, batch, self.owner, now)
+                for host in sorted(revived):
+                    await hosts.record_success(session, host, now)
+            self._healthy |= revived
+        except DBAPIError as err:
+            # Kept for the next write; the leases outlast a short outage.
+            log.warning("delivery worker: cannot record deliveries (%s); retrying", err.orig)
+            self._delivered[:0] = batch
+            if self._flusher is None:
+                self._flusher = asyncio.create_task(self._flush_soon())
 
     async def _mark_gone(self, session: AsyncSession, inbox_url: str, now: datetime) -> None:
         actors = (
