@@ -5,17 +5,21 @@ from __future__ import annotations
 import asyncio
 from functools import lru_cache
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from federation.runtime import Runtime
-from federation.store.migrate import alembic_config
 
 
 @lru_cache(maxsize=1)
 def head_revisions() -> frozenset[str]:
     """The heads of the migrations shipped with this code (read once: files on disk)."""
+    # Imported here: Alembic weighs megabytes that a serving process need not hold
+    # until the first readiness probe.
+    from alembic.script import ScriptDirectory
+
+    from federation.store.migrate import alembic_config
+
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     return frozenset(script.get_heads())
 
