@@ -132,6 +132,12 @@ async def delivered(data_dir: Path) -> dict[str, int]:
 
 async def main_async(args: argparse.Namespace) -> int:
     print(f"machine: {support.machine()}")
+    print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}")
+    async with support.database(args.postgres):
+        return await run(args)
+
+
+async def run(args: argparse.Namespace) -> int:
     hosts = addresses(FIRST_SINK, args.hosts)
     port = free_port(FIRST_SINK)
     count_url = f"http://{FIRST_SINK}:{port}/count"
@@ -205,6 +211,12 @@ def main() -> int:
     parser.add_argument("--hosts", type=int, default=1000)
     parser.add_argument("--idle-seconds", type=float, default=3.0)
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run Déclics on a throwaway database of this PostgreSQL server "
+        "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test); default SQLite",
+    )
     return asyncio.run(main_async(parser.parse_args()))
 
 

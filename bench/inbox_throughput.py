@@ -87,6 +87,12 @@ async def measure(
 
 async def main_async(args: argparse.Namespace) -> int:
     print(f"machine: {support.machine()}")
+    print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}")
+    async with support.database(args.postgres):
+        return await run(args)
+
+
+async def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="declics-bench-") as tmp:
         work = Path(tmp)
         sender_ip, declics_ip, bare_ip, relay_ip = (f"127.0.4.{n}" for n in (1, 2, 3, 4))
@@ -137,6 +143,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--no-relay", dest="relay", action="store_false")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run Déclics on a throwaway database of this PostgreSQL server "
+        "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test); default SQLite",
+    )
     return asyncio.run(main_async(parser.parse_args()))
 
 

@@ -53,6 +53,12 @@ async def measure(
 
 async def main_async(args: argparse.Namespace) -> int:
     print(f"machine: {support.machine()}")
+    print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}")
+    async with support.database(args.postgres):
+        return await run(args)
+
+
+async def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="declics-bench-") as tmp:
         work = Path(tmp)
         declics_ip, bare_ip = "127.0.4.12", "127.0.4.13"
@@ -88,6 +94,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run Déclics on a throwaway database of this PostgreSQL server "
+        "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test); default SQLite",
+    )
     return asyncio.run(main_async(parser.parse_args()))
 
 

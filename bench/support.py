@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,33 @@ from tests.support.net import free_port
 
 PYTHON = sys.executable
 REPO = Path(__file__).resolve().parents[1]
+
+
+@contextlib.asynccontextmanager
+async def database(postgres: str | None) -> AsyncIterator[None]:
+    """With a PostgreSQL server URL (`postgresql+asyncpg://user@host:port/db`), a
+    throwaway database on it for the instances of this run (through
+    `DECLICS_DATABASE__URL`, which child processes inherit); else SQLite."""
+    if not postgres:
+        yield
+        return
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(postgres)
+    name = f"declics_bench_{uuid.uuid4().hex[:12]}"
+    connect = {"host": url.host, "port": url.port or 5432, "user": url.username}
+    admin = await asyncpg.connect(database=url.database, **connect)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        os.environ["DECLICS_DATABASE__URL"] = url.set(database=name).render_as_string(False)
+        try:
+            yield
+        finally:
+            del os.environ["DECLICS_DATABASE__URL"]
+            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 def init_instance(parent: Path, ip: str, username: str = "collectif") -> tuple[Path, str]:
