@@ -8,10 +8,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from federation.accounts.ratelimit import LoginLimiter
 from federation.delivery.worker import DeliveryWorker
 from federation.inbox.processor import InboxProcessor
 from federation.network.worker import CrawlWorker
 from federation.runtime import Runtime
+from federation.web.admin.guard import admin_guard
+from federation.web.admin.login import LIMITER
 from federation.web.keys import RUNTIME, TEMPLATES
 from federation.web.middlewares import errors
 from federation.web.ops import request_ids
@@ -23,11 +26,12 @@ def create_app(runtime: Runtime, *, run_workers: bool = True) -> web.Application
     """Build the web app; with `run_workers`, the delivery, inbox and crawl workers run
     inside it."""
     app = web.Application(
-        middlewares=[request_ids, errors],
+        middlewares=[request_ids, errors, admin_guard],
         client_max_size=runtime.settings.inbox.max_body_bytes,
     )
     app[RUNTIME] = runtime
     app[TEMPLATES] = make_environment()
+    app[LIMITER] = LoginLimiter()
     add_routes(app)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:

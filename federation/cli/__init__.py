@@ -9,12 +9,12 @@ import sys
 from collections.abc import Sequence
 
 from federation import __version__
-from federation.cli import graph, instance, library, publishing
+from federation.cli import admin, graph, instance, library, publishing
 from federation.cli.base import Registrar
 from federation.errors import CommandError, FederationError
 from federation.transport.client import FetchError
 
-FAMILIES = (instance, graph, publishing, library)
+FAMILIES = (instance, graph, publishing, library, admin)
 
 
 def build_parser() -> argparse.ArgumentParser:

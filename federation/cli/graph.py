@@ -82,20 +82,19 @@ def cmd_requests(args: argparse.Namespace) -> int:
 
 
 def _cmd_respond(args: argparse.Namespace, accept: bool) -> int:
-    from federation.actors import follows
-    from federation.inbox import admission
-    from federation.outbox import follow
+    from federation.outbox import requests
 
     async def body(rt: Any, org: Any) -> int:
         target = await find_known(rt, args.target)
         async with rt.sessions.begin() as session:
-            row = await follows.get_follower(session, org.id, target.id)
-            if row is None or row.state != follows.PENDING:
-                raise CommandError(f"no pending follow request from {args.target}")
-            await follow.respond(session, org, row, target, rt.clock.now(), accept=accept)
-            member = admission.is_member_document(target.document)
-            if accept and member and rt.settings.trust.follow_back_members:
-                await follow.follow_back(session, org, target, rt.clock.now())
+            await requests.answer(
+                session,
+                org,
+                target,
+                rt.clock.now(),
+                accept=accept,
+                follow_back_members=rt.settings.trust.follow_back_members,
+            )
         print(f"{'Approved' if accept else 'Rejected'} {target.uri}")
         return 0
 

@@ -132,22 +132,16 @@ def _practice_json(obj: Any) -> dict[str, Any]:
 
 
 def cmd_commitments(args: argparse.Namespace) -> int:
-    from federation.actors import local
-    from federation.content import commitments, identity, licences
-    from federation.outbox import profile
+    from federation.content import commitments, statements
 
     settings = instance_settings(args)
     draft = commitments.parse_file(read_text(args.file)) if args.action == "publish" else None
-    licence_name = licences.display_name(settings.content.default_licence)
 
     async def body(rt: Any, org: Any) -> int:
         now = rt.clock.now()
         async with rt.sessions.begin() as session:
-            actor = await local.by_id(session, org.id)
-            if actor is None:
-                raise CommandError("the organisation vanished")
             if draft is None:
-                obj = await commitments.current(session, actor)
+                obj = await commitments.current(session, org)
                 if obj is None:
                     print("(no commitments published yet)")
                     return 0
@@ -156,14 +150,9 @@ def cmd_commitments(args: argparse.Namespace) -> int:
                     for line in said:
                         print(f"  {line}")
                 return 0
-            adhesion_before = (actor.charter_version, actor.charter_signed_on)
-            obj, sent = await commitments.publish(
-                session, actor, draft, now, settings.content.language
+            obj, sent = await statements.publish_commitments(
+                session, org.id, draft, now, settings.content
             )
-            if adhesion_before != (actor.charter_version, actor.charter_signed_on):
-                # The profile now shows the adhesion: tell followers.
-                storage = await identity.storage_country(session, actor, now)
-                await profile.update(session, actor, {}, now, licence_name, storage)
         if sent is None:
             print(f"{obj.uri} unchanged (version {obj.version})")
         else:
@@ -176,8 +165,7 @@ def cmd_commitments(args: argparse.Namespace) -> int:
 def cmd_policy(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from federation.content import identity, licences, policy
-    from federation.outbox import profile
+    from federation.content import policy, statements
 
     settings = instance_settings(args)
     draft = policy.parse_file(read_text(args.file)) if args.action == "publish" else None
@@ -203,21 +191,9 @@ def cmd_policy(args: argparse.Namespace) -> int:
                             f"stored in {doc['storageCountry']} at {doc['host']}"
                         )
                 return 0
-            before = await identity.storage_country(session, org, now)
-            obj, starts = await policy.publish(
-                session,
-                org,
-                draft,
-                now,
-                notice_days=settings.content.policy_notice_days,
-                effective=effective,
-                language=settings.content.language,
+            obj, starts = await statements.publish_policy(
+                session, org, draft, now, settings.content, effective
             )
-            after = await identity.storage_country(session, org, now)
-            if after != before:
-                # A first policy shows at once in the profile: tell followers.
-                name = licences.display_name(settings.content.default_licence)
-                await profile.update(session, org, {}, now, name, after)
         print(f"{obj.uri}: version {obj.version} in force from {starts.isoformat()}")
         return 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.delivery import queue
@@ -47,7 +47,12 @@ class Entry:
 
 
 async def entries(
-    session: AsyncSession, local_actor_id: int, *, state: str | None, limit: int
+    session: AsyncSession,
+    local_actor_id: int,
+    *,
+    state: str | None,
+    limit: int,
+    activity_id: int | None = None,
 ) -> list[Entry]:
     query = (
         select(Delivery, OutboxActivity.activity_type, OutboxActivity.uri)
@@ -58,6 +63,8 @@ async def entries(
     )
     if state:
         query = query.where(Delivery.state == state)
+    if activity_id is not None:
+        query = query.where(Delivery.activity_id == activity_id)
     rows = await session.execute(query)
     return [
         Entry(
@@ -77,15 +84,56 @@ async def entries(
     ]
 
 
-async def retry_failed(session: AsyncSession, local_actor_id: int, now: datetime) -> int:
-    ids = (
-        await session.execute(
-            select(Delivery.id)
-            .join(OutboxActivity, OutboxActivity.id == Delivery.activity_id)
-            .where(OutboxActivity.local_actor_id == local_actor_id)
+async def retry_failed(
+    session: AsyncSession,
+    local_actor_id: int,
+    now: datetime,
+    delivery_ids: list[int] | None = None,
+    *,
+    waiting: bool = False,
+) -> int:
+    """Retry our failed deliveries (all, or those of `delivery_ids` that are ours);
+    `waiting`: pending and parked ones too, now."""
+    query = (
+        select(Delivery.id)
+        .join(OutboxActivity, OutboxActivity.id == Delivery.activity_id)
+        .where(OutboxActivity.local_actor_id == local_actor_id)
+    )
+    if delivery_ids is not None:
+        query = query.where(Delivery.id.in_(delivery_ids))
+    ids = (await session.execute(query)).scalars()
+    return await queue.retry(session, now, list(ids), waiting=waiting)
+
+
+async def activities(
+    session: AsyncSession, local_actor_id: int, limit: int = 50, object_uri: str | None = None
+) -> list[tuple[OutboxActivity, dict[str, int]]]:
+    """Our latest activities that had deliveries (about one object, if given), with
+    their count per state."""
+    query = (
+        select(OutboxActivity)
+        .where(
+            OutboxActivity.local_actor_id == local_actor_id,
+            OutboxActivity.id.in_(select(Delivery.activity_id)),
         )
-    ).scalars()
-    return await queue.retry(session, now, list(ids))
+        .order_by(OutboxActivity.id.desc())
+        .limit(limit)
+    )
+    if object_uri:
+        query = query.where(OutboxActivity.object_uri == object_uri)
+    recent = (await session.execute(query)).scalars()
+    out = []
+    for activity in recent:
+        counts: dict[str, int] = {}
+        rows = await session.execute(
+            select(Delivery.state, func.count())
+            .where(Delivery.activity_id == activity.id)
+            .group_by(Delivery.state)
+        )
+        for state, count in rows.all():
+            counts[state] = count
+        out.append((activity, counts))
+    return out
 
 
 def _ago(moment: datetime, now: datetime) -> str:

@@ -214,12 +214,18 @@ async def unpark_host(session: AsyncSession, host: str, now: datetime) -> int:
 
 
 async def retry(
-    session: AsyncSession, now: datetime, delivery_ids: Sequence[int] | None = None
+    session: AsyncSession,
+    now: datetime,
+    delivery_ids: Sequence[int] | None = None,
+    *,
+    waiting: bool = False,
 ) -> int:
-    """Operator retry: failed, dead or gone rows go back to pending now."""
-    condition: ColumnElement[bool] = Delivery.state.in_(
-        [S.FAILED.value, S.DEAD.value, S.GONE.value]
-    )
+    """Operator retry: failed, dead or gone rows go back to pending now; with `waiting`,
+    pending and parked rows are also tried now instead of at their planned time."""
+    states = [S.FAILED.value, S.DEAD.value, S.GONE.value]
+    if waiting:
+        states += [S.PENDING.value, S.PARKED.value]
+    condition: ColumnElement[bool] = Delivery.state.in_(states)
     if delivery_ids is not None:
         condition = and_(condition, Delivery.id.in_(delivery_ids))
     result = await session.execute(

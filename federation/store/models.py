@@ -409,3 +409,34 @@ class FetchCache(Base):
     last_modified: Mapped[str | None] = mapped_column(String(64))
     document: Mapped[dict[str, Any]]
     fetched_at: Mapped[datetime]
+
+
+# --- Accounts: people who run an organisation through /admin (federation/accounts) ---
+
+
+class Account(Base):
+    """A person who may use /admin for one organisation, with one role."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("local_actor_id", "login"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    local_actor_id: Mapped[int] = mapped_column(ForeignKey("local_actors.id"), index=True)
+    login: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))  # owner | editor | moderator
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    password_changed_at: Mapped[datetime]
+
+
+class AdminSession(Base):
+    """A logged-in browser. Only the SHA-256 of the cookie's token is stored."""
+
+    __tablename__ = "admin_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

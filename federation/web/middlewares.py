@@ -13,14 +13,18 @@ from federation.web.pages import render
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+# No inline script or style anywhere: the admin's one script is a file under /static.
 CSP = (
-    "default-src 'none'; img-src https: data:; style-src 'self'; "
+    "default-src 'self'; img-src 'self' https: data:; object-src 'none'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
 
 def _error(request: web.Request, status: int, reason: str) -> web.Response:
-    if "text/html" in request.headers.get("Accept", "") and request.method == "GET":
+    # Browsers get a page, also when an admin form is refused (CSRF, role).
+    if "text/html" in request.headers.get("Accept", "") and (
+        request.method == "GET" or request.path.startswith("/admin")
+    ):
         response = render(request, "error.html", status=status, reason=reason)
         response.set_status(status)
         return response

@@ -44,6 +44,7 @@ def render(request: web.Request, name: str, **context: object) -> web.Response:
                 lang=language,
                 progress_label=progress_label,
                 here=request.path,
+                switch_to=_switch_url(request, "en" if language == "fr" else "fr"),
                 **context,
             )
         )
@@ -55,6 +56,12 @@ def render(request: web.Request, name: str, **context: object) -> web.Response:
     if remember:
         response.set_cookie(i18n.COOKIE, language, max_age=365 * 86400, samesite="Lax")
     return response
+
+
+def _switch_url(request: web.Request, language: str) -> str:
+    """This page in the other language, its query (a search, filters) kept."""
+    query = [(k, v) for k, v in request.query.items() if k != "lang"]
+    return str(request.rel_url.with_query([*query, ("lang", language)]))
 
 
 def progress_label(code: str) -> str:

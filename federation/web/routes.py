@@ -5,6 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from federation.web import actors, content, directory, inbox, ops, pages, wellknown
+from federation.web.admin import commitments as admin_commitments
+from federation.web.admin import deliveries as admin_deliveries
+from federation.web.admin import follows as admin_follows
+from federation.web.admin import login as admin_login
+from federation.web.admin import policy as admin_policy
+from federation.web.admin import practices as admin_practices
+from federation.web.admin import profile as admin_profile
+from federation.web.admin import replies as admin_replies
 
 
 def add_routes(app: web.Application) -> None:
@@ -54,5 +62,42 @@ def add_routes(app: web.Application) -> None:
             web.get("/healthz", ops.healthz),
             web.get("/readyz", ops.readyz),
             web.get("/metrics", ops.metrics_handler),
+        ]
+    )
+    add_admin_routes(app)
+
+
+def add_admin_routes(app: web.Application) -> None:
+    """The web admin (web/admin/): every path is under /admin, behind `guard`."""
+    app.add_routes(
+        [
+            web.get("/admin", admin_login.home),
+            web.get("/admin/login", admin_login.login_form),
+            web.post("/admin/login", admin_login.login),
+            web.post("/admin/logout", admin_login.logout),
+            web.get("/admin/practices", admin_practices.listing),
+            web.get("/admin/practices/new", admin_practices.new_form),
+            web.post("/admin/practices/new", admin_practices.create),
+            web.post("/admin/preview", admin_practices.preview),
+            web.get("/admin/practices/{slug}", admin_practices.edit_form),
+            web.post("/admin/practices/{slug}", admin_practices.update),
+            web.get("/admin/practices/{slug}/delete", admin_practices.delete_form),
+            web.post("/admin/practices/{slug}/delete", admin_practices.delete),
+            web.get("/admin/commitments", admin_commitments.form),
+            web.post("/admin/commitments", admin_commitments.save),
+            web.get("/admin/profile", admin_profile.form),
+            web.post("/admin/profile", admin_profile.save),
+            web.get("/admin/policy", admin_policy.form),
+            web.post("/admin/policy", admin_policy.save),
+            web.get("/admin/follows", admin_follows.page),
+            web.post("/admin/follows/follow", admin_follows.follow_handle),
+            web.post("/admin/follows/answer", admin_follows.answer),
+            web.post("/admin/follows/block", admin_follows.block),
+            web.post("/admin/follows/unblock", admin_follows.unblock),
+            web.get("/admin/replies", admin_replies.listing),
+            web.post("/admin/replies/{id}/{action:hide|show}", admin_replies.toggle),
+            web.get("/admin/deliveries", admin_deliveries.listing),
+            web.get("/admin/deliveries/{id}", admin_deliveries.detail),
+            web.post("/admin/deliveries/{id}/retry", admin_deliveries.retry),
         ]
     )

@@ -118,10 +118,13 @@ class Peer:
         await web.TCPSite(self.runner, self.ip, self.port).start()
 
     async def stop(self) -> None:
+        """Stop serving (a test may stop a peer early: it is then down; idempotent)."""
         if self._session is not None:
             await self._session.close()
+            self._session = None
         if self.runner is not None:
             await self.runner.cleanup()
+            self.runner = None
 
     async def _webfinger(self, request: web.Request) -> web.Response:
         resource = request.query.get("resource", "")

@@ -9,14 +9,22 @@ from babel.messages.extract import extract_from_dir
 from federation.web import i18n
 from federation.web.pages import TEMPLATE_DIR
 
+ADMIN_DIR = TEMPLATE_DIR.with_name("admin")
+
 
 def template_messages() -> set[str]:
+    """The words of the templates, and the admin's form errors (marked `N_` in Python,
+    translated by the templates)."""
     found: set[str] = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(
-        str(TEMPLATE_DIR),
-        method_map=[("**.html", "jinja2")],
-        options_map={"**.html": {"extensions": "jinja2.ext.i18n"}},
-    ):
+    extracted = [
+        *extract_from_dir(
+            str(TEMPLATE_DIR),
+            method_map=[("**.html", "jinja2")],
+            options_map={"**.html": {"extensions": "jinja2.ext.i18n"}},
+        ),
+        *extract_from_dir(str(ADMIN_DIR), method_map=[("**.py", "python")], keywords={"N_": None}),
+    ]
+    for _file, _line, message, _comments, _context in extracted:
         found.update([message] if isinstance(message, str) else [m for m in message if m])
     return found
 

@@ -1,0 +1,1 @@
+"""People who run an organisation through /admin: accounts, roles, passwords, sessions."""
