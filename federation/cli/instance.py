@@ -100,6 +100,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         make(),
         host=host,
         port=port,
+        access_log_format=logs.ACCESS_FORMAT,
         print=lambda _: print(f"Déclics {__version__} serving on http://{host}:{port}", flush=True),
     )
     return 0

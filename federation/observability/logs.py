@@ -25,6 +25,9 @@ _context: dict[str, ContextVar[str | None]] = {
 }
 FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(ids)s"
+# aiohttp's access log line, written after the request's own context has ended: it
+# takes the request id from the response header the middleware set.
+ACCESS_FORMAT = '%a "%r" %s %b %Tf "%{User-Agent}i" request_id=%{X-Request-Id}o'
 
 
 def bind(**values: str | None) -> None:

@@ -205,3 +205,31 @@ def test_unknown_log_format_is_refused() -> None:
 
     with pytest.raises(CommandError, match="log_format"):
         logs.configure("xml")
+
+
+async def test_access_log_line_carries_the_request_id(
+    instances: InstanceFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`declics serve` logs each request with `logs.ACCESS_FORMAT`."""
+    from aiohttp import web
+
+    from federation.app import create_app
+    from tests.support.net import free_port, loopback_ip
+
+    instance = await instances("collectif", start=False)
+    runner = web.AppRunner(
+        create_app(instance.rt, run_workers=False),
+        access_log=logging.getLogger("aiohttp.access"),
+        access_log_format=logs.ACCESS_FORMAT,
+    )
+    await runner.setup()
+    ip = loopback_ip()
+    port = free_port(ip)
+    await web.TCPSite(runner, ip, port).start()
+    try:
+        with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+            await get(f"http://{ip}:{port}/healthz", **{"X-Request-Id": "proxy-given-42"})
+    finally:
+        await runner.cleanup()
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert any('"GET /healthz' in line and "request_id=proxy-given-42" in line for line in lines)
