@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from federation.web import actors, commons, content, directory, inbox, pages, wellknown
+from federation.web import actors, commons, content, directory, inbox, ops, pages, wellknown
 from federation.web.admin import commitments as admin_commitments
 from federation.web.admin import commons as admin_commons
 from federation.web.admin import deliveries as admin_deliveries
@@ -62,6 +62,14 @@ def add_routes(app: web.Application) -> None:
             web.get("/users/{username}/events.ics", commons.own_events),
             web.get("/users/{username}/network-events.ics", commons.network_events),
             web.static("/static", pages.TEMPLATE_DIR.with_name("static")),
+        ]
+    )
+    # Operations: liveness, readiness, Prometheus metrics.
+    app.add_routes(
+        [
+            web.get("/healthz", ops.healthz),
+            web.get("/readyz", ops.readyz),
+            web.get("/metrics", ops.metrics_handler),
         ]
     )
     add_admin_routes(app)
