@@ -19,6 +19,7 @@ from federation.web.admin.login import LIMITER
 from federation.web.keys import INBOX_GUARD, RUNTIME, TEMPLATES
 from federation.web.middlewares import errors
 from federation.web.moved import moved
+from federation.web.ops import request_ids
 from federation.web.pages import make_environment
 from federation.web.routes import add_routes
 
@@ -27,7 +28,7 @@ def create_app(runtime: Runtime, *, run_workers: bool = True) -> web.Application
     """Build the web app; with `run_workers`, the delivery, inbox and crawl workers run
     inside it."""
     app = web.Application(
-        middlewares=[errors, admin_guard, moved],
+        middlewares=[request_ids, errors, admin_guard, moved],
         client_max_size=runtime.settings.inbox.max_body_bytes,
     )
     app[RUNTIME] = runtime

@@ -133,6 +133,14 @@ class DirectorySettings:
 
 
 @dataclass(frozen=True)
+class ObservabilitySettings:
+    # "text" for people, "json" for one JSON object per line (a log collector).
+    log_format: str = "text"
+    # Bearer token that /metrics requires; empty: /metrics is off (404).
+    metrics_token: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     server: ServerSettings = field(default_factory=ServerSettings)
@@ -144,6 +152,7 @@ class Settings:
     content: ContentSettings = field(default_factory=ContentSettings)
     trust: TrustSettings = field(default_factory=TrustSettings)
     directory: DirectorySettings = field(default_factory=DirectorySettings)
+    observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
     # Cooperative hosting: `[organisations."user@domain".content]` overrides `[content]`
     # for one organisation of the install (by handle, lower case).
     organisations: Mapping[str, ContentSettings] = field(default_factory=dict)
@@ -169,6 +178,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "content": ContentSettings,
     "trust": TrustSettings,
     "directory": DirectorySettings,
+    "observability": ObservabilitySettings,
 }
 
 

@@ -15,11 +15,18 @@ PROFILE = "profile"
 POLICY = "policy"
 FOLLOWS = "follows"
 REPLIES = "replies"
+# The network's other commons: written like practices, so by the same roles.
+TOOLS = "tools"
+EVENTS = "events"
+OFFERS = "offers"
 
 _ALLOWED: dict[str, frozenset[str]] = {
-    OWNER: frozenset({PRACTICES, COMMITMENTS, DELIVERIES, PROFILE, POLICY, FOLLOWS, REPLIES}),
+    OWNER: frozenset(
+        {PRACTICES, COMMITMENTS, DELIVERIES, PROFILE, POLICY, FOLLOWS, REPLIES}
+        | {TOOLS, EVENTS, OFFERS}
+    ),
     # The ledger says where an editor's practices went: editors read it too.
-    EDITOR: frozenset({PRACTICES, COMMITMENTS, DELIVERIES}),
+    EDITOR: frozenset({PRACTICES, COMMITMENTS, DELIVERIES, TOOLS, EVENTS, OFFERS}),
     MODERATOR: frozenset({FOLLOWS, REPLIES}),
 }
 

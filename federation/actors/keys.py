@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from urllib.parse import urldefrag
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,16 +43,28 @@ async def resolve_key(
     """Find the key: cache first, else a signed GET of the key id (or its owner)."""
     max_age = timedelta(seconds=rt.settings.signatures.key_cache_seconds)
     if not refresh:
+        # Parsed keys stay in memory a minute (PEM parsing and a query saved per
+        # request); the stored row's age still decides when to fetch again.
+        remembered: tuple[ResolvedKey, datetime] | None = rt.remote_keys.get(key_id)
+        if remembered is not None and rt.clock.now() - remembered[1] < max_age:
+            return remembered[0]
         async with rt.sessions() as session:
             row = await _cached(session, key_id)
         if row is not None and rt.clock.now() - row.fetched_at < max_age:
-            return _resolved(row, from_cache=True)
+            return _remember(rt, row, from_cache=True)
+    rt.remote_keys.drop(key_id)
     await _fetch_keys(rt, key_id, signer)
     async with rt.sessions() as session:
         row = await _cached(session, key_id)
     if row is None:
         raise KeyUnavailable(f"the actor does not publish the key {key_id}")
-    return _resolved(row, from_cache=False)
+    return _remember(rt, row, from_cache=False)
+
+
+def _remember(rt: Runtime, row: RemoteKey, *, from_cache: bool) -> ResolvedKey:
+    resolved = _resolved(row, from_cache=from_cache)
+    rt.remote_keys.put(row.key_id, (replace(resolved, from_cache=True), row.fetched_at))
+    return resolved
 
 
 def _resolved(row: RemoteKey, *, from_cache: bool) -> ResolvedKey:

@@ -139,6 +139,10 @@ def cmd_event(args: argparse.Namespace) -> int:
                 event = await events.get(session, org, args.ref)
                 row = await participation.approve(session, org, event, args.participant, now)
                 print(f"approved {row.actor_uri}")
+            elif args.action == "refuse":
+                event = await events.get(session, org, args.ref)
+                who = await participation.refuse(session, org, event, args.participant, now)
+                print(f"refused {who}")
             elif args.action == "participants":
                 event = await events.get(session, org, args.ref)
                 _print_people(await participation.participants(session, event.uri), args.json)
@@ -257,6 +261,11 @@ def register(r: Registrar) -> None:
     )
     approve.add_argument("ref", help="the event's address or its last path part")
     approve.add_argument("participant", help="the participant's actor id (see participants)")
+    refuse = r.with_actor(
+        r.add("refuse", cmd_event, "turn down a participant of a restricted event", event_sub)
+    )
+    refuse.add_argument("ref", help="the event's address or its last path part")
+    refuse.add_argument("participant", help="the participant's actor id (see participants)")
     parts = r.with_actor(r.add("participants", cmd_event, "who takes part in our event", event_sub))
     parts.add_argument("ref", help="the event's address or its last path part")
     parts.add_argument("--json", action="store_true", help="machine-readable output")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import socket
 from pathlib import Path
@@ -21,6 +20,7 @@ from federation.cli.base import (
     with_runtime,
 )
 from federation.errors import CommandError
+from federation.observability import logs
 from federation.settings import CONFIG_NAME, Settings, load_settings
 
 
@@ -134,9 +134,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     async def make() -> web.Application:
         return create_app(build_runtime(settings))
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.observability.log_format)
     web.run_app(
         make(),
         host=host,
@@ -145,6 +143,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # its SYNs dropped and retried seconds later; the inbox then refuses the
         # excess at once (503) rather than letting it time out.
         backlog=1024,
+        access_log_format=logs.ACCESS_FORMAT,
         print=lambda _: print(f"Déclics {__version__} serving on http://{host}:{port}", flush=True),
     )
     return 0
@@ -157,7 +156,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from federation.runtime import build_runtime
 
     settings = instance_settings(args)
-    logging.basicConfig(level=logging.INFO)
+    logs.configure(settings.observability.log_format)
 
     async def main() -> int:
         rt = build_runtime(settings)

@@ -23,6 +23,16 @@ from federation.store.models import LocalActor, LocalObject, OutboxActivity
 
 SPDX_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$")
 
+
+class FieldError(CommandError):
+    """A CommandError that names the field (front matter key) at fault, so the admin
+    form can show it next to that field; the CLI prints it like any CommandError."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(reason)
+        self.key = key
+
+
 Builder = Callable[[str, datetime, datetime | None], dict[str, Any]]
 Apply = Callable[[LocalObject], None]
 
@@ -44,12 +54,12 @@ def text(meta: Mapping[str, Any], key: str, *, required: bool = False, limit: in
     if value is None:
         value = ""
     if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise CommandError(f"{key} must be text")
+        raise FieldError(key, f"{key} must be text")
     value = str(value).strip()
     if required and not value:
-        raise CommandError(f"missing {key} in the front matter")
+        raise FieldError(key, f"missing {key} in the front matter")
     if len(value) > limit:
-        raise CommandError(f"{key} is longer than {limit} characters")
+        raise FieldError(key, f"{key} is longer than {limit} characters")
     return value
 
 
@@ -57,9 +67,9 @@ def url(value: object, key: str) -> str | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str) or urlsplit(value).scheme not in ("http", "https"):
-        raise CommandError(f"{key} must be an http(s) URL")
+        raise FieldError(key, f"{key} must be an http(s) URL")
     if not urlsplit(value).netloc:
-        raise CommandError(f"{key} must be an http(s) URL")
+        raise FieldError(key, f"{key} must be an http(s) URL")
     return value
 
 
@@ -70,22 +80,22 @@ def urls(value: object, key: str) -> tuple[str, ...]:
     return tuple(u for u in (url(v, key) for v in items) if u)
 
 
-def theme_numbers(value: object, *, required: bool) -> tuple[int, ...]:
+def theme_numbers(value: object, *, required: bool, key: str = "themes") -> tuple[int, ...]:
     raw = value if isinstance(value, list) else ([] if value in (None, "") else [value])
     try:
         numbers = tuple(sorted({themes.parse_theme(t) for t in raw}))
     except themes.UnknownTheme as err:
-        raise CommandError(str(err)) from err
+        raise FieldError(key, str(err)) from err
     if required and not numbers:
-        raise CommandError("a theme is needed (a charter commitment, 1 to 7)")
+        raise FieldError(key, "a theme is needed (a charter commitment, 1 to 7)")
     return numbers
 
 
-def licence(spdx: object) -> licences.Licence:
+def licence(spdx: object, key: str = "licence") -> licences.Licence:
     """A licence by SPDX id: one we describe, or any well-formed id (software
     licences: AGPL-3.0-or-later, MIT…), linked to its SPDX page."""
     if not isinstance(spdx, str) or not SPDX_ID.match(spdx.strip()):
-        raise CommandError(f"licence must be an SPDX id, got {spdx!r}")
+        raise FieldError(key, f"licence must be an SPDX id, got {spdx!r}")
     known = licences.find(spdx)
     if known is not None:
         return known
@@ -103,9 +113,9 @@ def moment(value: object, key: str, zone: Any = UTC) -> datetime:
         try:
             found = datetime.fromisoformat(value.strip())
         except ValueError as err:
-            raise CommandError(f"{key} must be a date and time (2026-12-03T14:00)") from err
+            raise FieldError(key, f"{key} must be a date and time (2026-12-03T14:00)") from err
     else:
-        raise CommandError(f"missing {key}")
+        raise FieldError(key, f"missing {key}")
     return found if found.tzinfo else found.replace(tzinfo=zone)
 
 
@@ -115,7 +125,7 @@ def plain_date(value: str | date, key: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError as err:
-        raise CommandError(f"{key} must be a date (YYYY-MM-DD)") from err
+        raise FieldError(key, f"{key} must be a date (YYYY-MM-DD)") from err
 
 
 async def publish(

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.actors import local
 from federation.content import commons, markdown, participation, themes
-from federation.errors import CommandError
 from federation.outbox import objects
 from federation.store.models import LocalActor, LocalObject, OutboxActivity
 from federation.vocab import build, declics
@@ -68,11 +67,11 @@ class EventDraft:
 
 def _zone(name: object) -> tuple[str, ZoneInfo]:
     if not isinstance(name, str) or not name.strip():
-        raise CommandError("timezone must be an IANA name such as Europe/Paris")
+        raise commons.FieldError("timezone", "timezone must be an IANA name such as Europe/Paris")
     try:
         return name.strip(), ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError) as err:
-        raise CommandError(f"unknown timezone {name!r}") from err
+        raise commons.FieldError("timezone", f"unknown timezone {name!r}") from err
 
 
 def _place(value: object) -> tuple[tuple[str, str], ...]:
@@ -81,10 +80,14 @@ def _place(value: object) -> tuple[tuple[str, str], ...]:
     if isinstance(value, str):
         return (("name", value.strip()),)
     if not isinstance(value, dict):
-        raise CommandError("place must be a name or a mapping (name, street, postal_code…)")
+        raise commons.FieldError(
+            "place", "place must be a name or a mapping (name, street, postal_code…)"
+        )
     unknown = set(value) - set(ADDRESS_KEYS)
     if unknown:
-        raise CommandError(f"unknown place key(s): {', '.join(sorted(map(str, unknown)))}")
+        raise commons.FieldError(
+            "place", f"unknown place key(s): {', '.join(sorted(map(str, unknown)))}"
+        )
     return tuple(
         (ADDRESS_KEYS[k], str(value[k]).strip())
         for k in ADDRESS_KEYS
@@ -95,27 +98,33 @@ def _place(value: object) -> tuple[tuple[str, str], ...]:
 def parse_file(text: str) -> EventDraft:
     """Read an event file; every problem is a CommandError naming it."""
     meta, body = commons.front_matter(text, KNOWN_KEYS)
+    return from_meta(meta, body)
+
+
+def from_meta(meta: dict[str, Any], body: str) -> EventDraft:
+    """A draft from front matter values (a file's, or the admin form's); a problem is
+    a `commons.FieldError` naming the key."""
     title = commons.text(meta, "title" if "title" in meta else "name", required=True)
     zone_name, zone = _zone(meta.get("timezone", DEFAULT_TIMEZONE))
     start = commons.moment(meta.get("start"), "start", zone)
     end = commons.moment(meta.get("end"), "end", zone) if meta.get("end") else start
     if end < start:
-        raise CommandError("the event ends before it starts")
+        raise commons.FieldError("end", "the event ends before it starts")
     capacity = meta.get("capacity")
     if capacity is not None and (
         not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1
     ):
-        raise CommandError("capacity must be a positive whole number")
+        raise commons.FieldError("capacity", "capacity must be a positive whole number")
     join_mode = str(meta.get("join_mode", "free"))
     if join_mode not in JOIN_MODES:
-        raise CommandError(f"join_mode must be one of {', '.join(JOIN_MODES)}")
+        raise commons.FieldError("join_mode", f"join_mode must be one of {', '.join(JOIN_MODES)}")
     anonymous = meta.get("anonymous", False)
     if not isinstance(anonymous, bool):
-        raise CommandError("anonymous must be true or false")
+        raise commons.FieldError("anonymous", "anonymous must be true or false")
     place = _place(meta.get("place"))
     online = commons.url(meta.get("online"), "online")
     if not place and online is None:
-        raise CommandError("an event needs a place or an online link")
+        raise commons.FieldError("place", "an event needs a place or an online link")
     return EventDraft(
         title=title,
         summary=commons.text(meta, "summary", limit=1000),

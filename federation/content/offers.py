@@ -45,21 +45,21 @@ def make_draft(
     kind: str, title: str, text: str, theme: object, expires: str | date, today: date
 ) -> OfferDraft:
     if kind not in KINDS:
-        raise CommandError("kind must be need or offer")
+        raise commons.FieldError("kind", "kind must be need or offer")
     title = title.strip()
     if not title or len(title) > 200:
-        raise CommandError("a title of 1 to 200 characters is needed")
+        raise commons.FieldError("title", "a title of 1 to 200 characters is needed")
     text = text.strip()
     if len(text) > MAX_TEXT:
-        raise CommandError(f"the text is longer than {MAX_TEXT} characters")
-    numbers = commons.theme_numbers(theme, required=True)
+        raise commons.FieldError("text", f"the text is longer than {MAX_TEXT} characters")
+    numbers = commons.theme_numbers(theme, required=True, key="theme")
     if len(numbers) != 1:
-        raise CommandError("a need or an offer has exactly one theme")
+        raise commons.FieldError("theme", "a need or an offer has exactly one theme")
     last_day = commons.plain_date(expires, "expires")
     if last_day < today:
-        raise CommandError("the expiry date is already past")
+        raise commons.FieldError("expires", "the expiry date is already past")
     if last_day > today + timedelta(days=MAX_DAYS):
-        raise CommandError("a need or an offer expires within a year")
+        raise commons.FieldError("expires", "a need or an offer expires within a year")
     return OfferDraft(kind, title, text, numbers[0], last_day)
 
 

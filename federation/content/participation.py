@@ -148,6 +148,39 @@ async def approve(
     return row
 
 
+async def refuse(
+    session: AsyncSession, organiser: LocalActor, event: LocalObject, actor_uri: str, now: datetime
+) -> str:
+    """The organiser turns down a pending participant of a restricted event: Reject."""
+    row = (
+        await session.execute(
+            select(Interaction).where(
+                Interaction.object_uri == event.uri,
+                Interaction.actor_uri == actor_uri,
+                Interaction.kind == "pending",
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise CommandError(f"{actor_uri} is not waiting for approval for {event.uri}")
+    participant = (
+        await session.execute(select(RemoteActor).where(RemoteActor.uri == actor_uri))
+    ).scalar_one_or_none()
+    if participant is None:
+        raise CommandError(f"{actor_uri} is not known here")
+    activity = row.activity_uri
+    await session.delete(row)
+    await answer(
+        session,
+        organiser,
+        participant,
+        echo(activity, "Join", actor_uri, event.uri),
+        now,
+        accepted=False,
+    )
+    return actor_uri
+
+
 async def withdraw(session: AsyncSession, event_uri: str, actor_uri: str) -> bool:
     result = await session.execute(
         delete(Interaction).where(

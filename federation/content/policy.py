@@ -140,6 +140,9 @@ def version_document(
         "storageCountry": draft.storage_country,
         "host": draft.host,
         "retention": draft.retention,
+        # The operator's own words, kept apart from the generated summary so that the
+        # admin form shows them again on the next edit.
+        "presentation": draft.summary,
         "termsOfUse": draft.terms_url,
         "personalData": [{"what": w, "why": y} for w, y in draft.data],
         "externalUses": [{"who": w, "why": y, "consent": c} for w, y, c in draft.external_uses],
@@ -176,7 +179,7 @@ async def in_force(
 
 def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     labels = {
-        "summary": "présentation",
+        "presentation": "présentation",
         "storageCountry": "pays de stockage",
         "host": "hébergeur",
         "retention": "durée de conservation",
@@ -184,7 +187,10 @@ def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         "personalData": "données collectées",
         "externalUses": "utilisations externes",
     }
-    return [label for key, label in labels.items() if old.get(key) != new.get(key)]
+    # A missing key (versions written before it existed) equals an empty one.
+    return [
+        label for key, label in labels.items() if (old.get(key) or None) != (new.get(key) or None)
+    ]
 
 
 async def publish(

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.actors import local
 from federation.content import commons, licences, markdown, themes
-from federation.errors import CommandError
 from federation.outbox import objects
 from federation.store.models import LocalActor, LocalObject, OutboxActivity
 from federation.vocab import build, declics
@@ -52,6 +51,14 @@ class ToolDraft:
 def parse_file(text: str, default_licence: str = "AGPL-3.0-or-later") -> ToolDraft:
     """Read a tool file; every problem is a CommandError naming it."""
     meta, body = commons.front_matter(text, KNOWN_KEYS)
+    return from_meta(meta, body, default_licence)
+
+
+def from_meta(
+    meta: dict[str, Any], body: str, default_licence: str = "AGPL-3.0-or-later"
+) -> ToolDraft:
+    """A draft from front matter values (a file's, or the admin form's); a problem is
+    a `commons.FieldError` naming the key."""
     name = commons.text(meta, "name" if "name" in meta else "title", required=True)
     draft = ToolDraft(
         name=name,
@@ -64,7 +71,7 @@ def parse_file(text: str, default_licence: str = "AGPL-3.0-or-later") -> ToolDra
         themes=commons.theme_numbers(meta.get("themes"), required=False),
     )
     if not draft.summary and not body.strip():
-        raise CommandError("a tool needs a summary or a description")
+        raise commons.FieldError("summary", "a tool needs a summary or a description")
     return draft
 
 

@@ -40,6 +40,18 @@ async def is_parked(session: AsyncSession, host: str) -> bool:
     return row is not None and row.parked_at is not None
 
 
+async def parked_among(session: AsyncSession, candidates: set[str]) -> set[str]:
+    """Which of these hosts are parked: one query for a claimed batch."""
+    if not candidates:
+        return set()
+    rows = await session.execute(
+        select(RemoteHost.host).where(
+            RemoteHost.host.in_(candidates), RemoteHost.parked_at.is_not(None)
+        )
+    )
+    return set(rows.scalars())
+
+
 async def record_success(session: AsyncSession, host: str, now: datetime) -> None:
     row = await _get_or_create(session, host)
     row.last_success_at = now

@@ -177,6 +177,31 @@ async def defer(
     )
 
 
+async def record_delivered(
+    session: AsyncSession, delivered: Sequence[tuple[Claimed, int]], owner: str, now: datetime
+) -> None:
+    """Record many accepted deliveries (with their status) at once: one UPDATE per status."""
+    by_status: dict[int, list[int]] = {}
+    for claimed, status in delivered:
+        by_status.setdefault(status, []).append(claimed.id)
+    for status, ids in by_status.items():
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids), Delivery.lease_owner == owner)
+            .values(
+                state=S.DELIVERED.value,
+                lease_owner=None,
+                lease_expires_at=None,
+                attempts=Delivery.attempts + 1,
+                last_attempt_at=now,
+                last_status=status,
+                last_error=None,
+                delivered_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
 async def reclaim_expired(session: AsyncSession, now: datetime) -> int:
     """Give back rows whose worker died holding them (at-least-once delivery)."""
     result = await session.execute(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections import OrderedDict
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from federation.delivery import hosts, queue
 from federation.delivery.breaker import HostBreaker
 from federation.delivery.policy import classify
 from federation.delivery.states import DeliveryState
+from federation.observability import logs, metrics
 from federation.runtime import Runtime
 from federation.store.models import LocalActor, OutboxActivity, RemoteActor
 from federation.transport.client import FetchError, PostResult, Signer
@@ -34,6 +36,8 @@ S = DeliveryState
 KNOCK_AGAIN = frozenset({400, 401})
 # Hosts remembered as healthy (each saves a write per delivery); memory stays bounded.
 MAX_HEALTHY_HOSTS = 10000
+# Accepted deliveries wait this long at most before being written together.
+FLUSH_DELAY = 0.05
 
 
 class DeliveryWorker:
@@ -45,7 +49,7 @@ class DeliveryWorker:
         self._host_limits: dict[str, asyncio.Semaphore] = {}
         self._host_users: dict[str, int] = {}
         self._inflight: set[asyncio.Task[None]] = set()
-        self._bodies: OrderedDict[int, tuple[bytes, int]] = OrderedDict()
+        self._bodies: OrderedDict[int, tuple[bytes, int, str]] = OrderedDict()
         # Per local actor: its key generation and signer. A key rotation (another
         # process) is seen with the next activity loaded, which reads the generation.
         self._signers: dict[int, tuple[int, Signer]] = {}
@@ -54,6 +58,11 @@ class DeliveryWorker:
         self._breaker = HostBreaker(
             settings.breaker_failures, timedelta(seconds=settings.breaker_seconds)
         )
+        # Hosts found parked when their rows were last claimed.
+        self._parked: set[str] = set()
+        # Accepted deliveries not written yet: recorded together (see `_record`).
+        self._delivered: list[tuple[queue.Claimed, int]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     # -- the loop -------------------------------------------------------------
 
@@ -89,6 +98,9 @@ class DeliveryWorker:
             for task in self._inflight:
                 task.cancel()
             await asyncio.gather(*self._inflight, return_exceptions=True)
+            if self._flusher is not None:
+                self._flusher.cancel()
+            await self._flush()
 
     async def run_once(self) -> int:
         """Claim and deliver everything due now, once (tests and benchmarks)."""
@@ -99,12 +111,17 @@ class DeliveryWorker:
                 return total
             total += len(claimed)
             await asyncio.gather(*(self._deliver(item) for item in claimed))
+            await self._flush()
 
     async def _claim(self, limit: int) -> list[queue.Claimed]:
-        async with self.rt.sessions.begin() as session:
-            return await queue.claim_due(
+        async with self.rt.write() as session:
+            claimed = await queue.claim_due(
                 session, self.owner, self.rt.clock.now(), limit, self._lease
             )
+            batch = {item.host for item in claimed}
+            parked = await hosts.parked_among(session, batch)
+        self._parked = (self._parked - batch) | parked
+        return claimed
 
     # -- one delivery ---------------------------------------------------------
 
@@ -121,7 +138,8 @@ class DeliveryWorker:
                 # The breaker may have opened while this one waited for its turn.
                 if await self._skipped(item):
                     return
-                await self._attempt(item)
+                with logs.bound(delivery_id=str(item.id), activity_id=None, request_id=None):
+                    await self._attempt(item)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -146,34 +164,38 @@ class DeliveryWorker:
 
     async def _attempt(self, item: queue.Claimed) -> None:
         now = self.rt.clock.now()
-        # A host that just answered is not parked, and a lease taken moments ago
-        # is still ours: skip both checks then, they cost a write per delivery.
-        if item.host not in self._healthy or now - item.claimed_at > self._lease / 2:
-            async with self.rt.sessions.begin() as session:
-                if await hosts.is_parked(session, item.host):
-                    await queue.record(
-                        session,
-                        item,
-                        self.owner,
-                        S.PARKED,
-                        now=now,
-                        status=None,
-                        error="host parked after failing for days",
-                        next_attempt_at=None,
-                        count_attempt=False,
-                    )
-                    return
-                # Waiting for the host's turn may have eaten our lease.
+        # Parked hosts were read with the claim; a lease taken moments ago is still
+        # ours: a delivery then costs no query before its POST.
+        if item.host in self._parked:
+            async with self.rt.write() as session:
+                await queue.record(
+                    session,
+                    item,
+                    self.owner,
+                    S.PARKED,
+                    now=now,
+                    status=None,
+                    error="host parked after failing for days",
+                    next_attempt_at=None,
+                    count_attempt=False,
+                )
+            return
+        if now - item.claimed_at > self._lease / 2:
+            # Waiting for the host's turn may have eaten our lease.
+            async with self.rt.write() as session:
                 if not await queue.renew_lease(session, item.id, self.owner, now + self._lease):
                     return
-        body, signer = await self._load(item.activity_id)
+        body, signer, uri = await self._load(item.activity_id)
+        logs.bind(activity_id=uri)
         status, error, retry_after, permanent = None, None, None, False
+        started = time.perf_counter()
         try:
             result = await self._post(item, body, signer)
             status, retry_after = result.status, result.retry_after
         except FetchError as err:
             error = err.reason
             permanent = "private or" in err.reason or "refused outside" in err.reason
+        metrics.DELIVERY_ATTEMPT_SECONDS.observe(time.perf_counter() - started)
         await self._record(item, status, error, retry_after, permanent)
 
     async def _post(self, item: queue.Claimed, body: bytes, signer: Signer) -> PostResult:
@@ -217,7 +239,21 @@ class DeliveryWorker:
             permanent_error=permanent,
         )
         park_after = timedelta(hours=self.rt.settings.delivery.park_after_hours)
-        async with self.rt.sessions.begin() as session:
+        metrics.DELIVERY_ATTEMPTS.inc(outcome.state.value)
+        if outcome.state is S.DELIVERED:
+            metrics.DELIVERY_LATENCY.observe(max((now - item.created_at).total_seconds(), 0.0))
+        if outcome.state is S.DELIVERED and status is not None:
+            # A fan-out is mostly this case: written in batches, not a transaction each.
+            # A crash before the write leaves the row `sending`; its lease expires and
+            # it is sent again (at-least-once, as for any crash mid-delivery).
+            self._breaker.success(item.host)
+            self._delivered.append((item, status))
+            if len(self._delivered) >= self.rt.settings.delivery.batch_size:
+                await self._flush()
+            elif self._flusher is None:
+                self._flusher = asyncio.create_task(self._flush_soon())
+            return
+        async with self.rt.write() as session:
             await queue.record(
                 session,
                 item,
@@ -252,6 +288,35 @@ class DeliveryWorker:
                 outcome.reason,
             )
 
+    async def _flush_soon(self) -> None:
+        try:
+            await asyncio.sleep(FLUSH_DELAY)
+        finally:
+            self._flusher = None
+        await self._flush()
+
+    async def _flush(self) -> None:
+        batch, self._delivered = self._delivered, []
+        if not batch:
+            return
+        now = self.rt.clock.now()
+        revived = {item.host for item, _ in batch} - self._healthy
+        try:
+            async with self.rt.write() as session:
+                await queue.record_delivered(session, batch, self.owner, now)
+                for host in sorted(revived):
+                    await hosts.record_success(session, host, now)
+            if len(self._healthy) + len(revived) > MAX_HEALTHY_HOSTS:
+                # Forgetting costs one write per host later, never memory.
+                self._healthy.clear()
+            self._healthy |= revived
+        except DBAPIError as err:
+            # Kept for the next write; the leases outlast a short outage.
+            log.warning("delivery worker: cannot record deliveries (%s); retrying", err.orig)
+            self._delivered[:0] = batch
+            if self._flusher is None:
+                self._flusher = asyncio.create_task(self._flush_soon())
+
     async def _mark_gone(self, session: AsyncSession, inbox_url: str, now: datetime) -> None:
         actors = (
             await session.execute(select(RemoteActor).where(RemoteActor.inbox == inbox_url))
@@ -259,7 +324,7 @@ class DeliveryWorker:
         for actor in actors:
             await follows.forget_actor(session, actor, now)
 
-    async def _load(self, activity_id: int) -> tuple[bytes, Signer]:
+    async def _load(self, activity_id: int) -> tuple[bytes, Signer, str]:
         cached = self._bodies.get(activity_id)
         if cached is None:
             async with self.rt.sessions() as session:
@@ -268,20 +333,21 @@ class DeliveryWorker:
                         select(
                             OutboxActivity.body,
                             OutboxActivity.local_actor_id,
+                            OutboxActivity.uri,
                             LocalActor.key_generation,
                         )
                         .join(LocalActor, LocalActor.id == OutboxActivity.local_actor_id)
                         .where(OutboxActivity.id == activity_id)
                     )
                 ).one()
-            cached = (row[0].encode("utf-8"), row[1])
+            cached = (row[0].encode("utf-8"), row[1], row[2])
             self._bodies[activity_id] = cached
             while len(self._bodies) > 64:
                 self._bodies.popitem(last=False)
             known = self._signers.get(row[1])
-            if known is not None and known[0] != row[2]:
+            if known is not None and known[0] != row[3]:
                 del self._signers[row[1]]
-        body, actor_id = cached
+        body, actor_id, uri = cached
         entry = self._signers.get(actor_id)
         if entry is None:
             async with self.rt.sessions() as session:
@@ -289,4 +355,4 @@ class DeliveryWorker:
             if actor is None:
                 raise LookupError(f"local actor {actor_id} vanished")
             entry = self._signers[actor_id] = (actor.key_generation or 0, local.signer_of(actor))
-        return body, entry[1]
+        return body, entry[1], uri

@@ -40,15 +40,9 @@ async def check_blocks(
     if key_id is not None:
         parties.append(key_id)
     async with rt.sessions() as session:
-        for organisation in organisations:
-            blocked = False
-            for party in parties:
-                if await trust.is_blocked(session, organisation, party):
-                    blocked = True
-                    break
-            if not blocked:
-                return
-    raise Forbidden("you are blocked by this server")
+        blocking = await trust.blocking(session, organisations, parties)
+    if set(organisations) <= blocking:
+        raise Forbidden("you are blocked by this server")
 
 
 def is_member_document(document: object) -> bool:

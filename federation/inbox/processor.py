@@ -17,6 +17,7 @@ from federation.delivery.policy import backoff
 from federation.inbox import handlers
 from federation.inbox.intake import signer_for
 from federation.inbox.states import InboxState
+from federation.observability import logs
 from federation.runtime import Runtime
 from federation.store.engine import dialect_name
 from federation.store.models import InboxItem, LocalActor
@@ -74,7 +75,8 @@ class InboxProcessor:
         """Process what is due now; returns how many activities were taken."""
         claimed = await self._claim()
         for item_id, recipient_id, payload in claimed:
-            await self._process(item_id, recipient_id, payload)
+            with logs.bound(activity_id=str(payload.get("id")), request_id=None):
+                await self._process(item_id, recipient_id, payload)
         return len(claimed)
 
     async def _process(

@@ -124,7 +124,12 @@ async def local_object(request: web.Request) -> web.StreamResponse:
 async def _commons_lists(session: AsyncSession, obj: LocalObject) -> dict[str, object]:
     """An event's participants, a tool's users and contributors (across the network)."""
     if obj.kind == "event":
-        return {"participants": await participation.participants(session, obj.uri)}
+        # Mobilizon shows who takes part to the organisers only: the public page gives
+        # the numbers, the admin (/admin/events/…/participants) the list.
+        counted: dict[str, int] = dict.fromkeys(participation.KINDS, 0)
+        for interaction, _actor in await participation.participants(session, obj.uri):
+            counted[interaction.kind] += 1
+        return {"participation": counted}
     if obj.kind == "tool":
         declared = await declarations.declared(session, obj.uri)
         return {

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from federation.actors import local
+from federation.errors import FederationError
 from federation.http_signatures import HttpRequest
 from federation.inbox import intake
+from federation.observability import inbox_metrics
 from federation.store.models import LocalActor
 from federation.web.context import (
     absolute_url,
@@ -17,10 +21,30 @@ from federation.web.context import (
 )
 from federation.web.keys import INBOX_GUARD
 
+log = logging.getLogger(__name__)
+
 
 async def _receive(
     request: web.Request, recipient: LocalActor | None, base: LocalActor
 ) -> web.Response:
+    try:
+        accepted = await _intake(request, recipient, base)
+    except FederationError as err:
+        inbox_metrics.refused(err.status, err.reason)
+        log.info("inbox: refused %s: %s", err.status, err.reason)
+        raise
+    except web.HTTPException as err:
+        inbox_metrics.refused(err.status, err.reason)
+        log.info("inbox: refused %s: %s", err.status, err.reason)
+        raise
+    inbox_metrics.accepted(duplicate=accepted.duplicate)
+    log.info("inbox: %s", "duplicate" if accepted.duplicate else "accepted")
+    return web.json_response({"status": "accepted"}, status=202)
+
+
+async def _intake(
+    request: web.Request, recipient: LocalActor | None, base: LocalActor
+) -> intake.Accepted:
     rt = runtime(request)
     guard = request.app[INBOX_GUARD]
     # Refused before the body is read: a flood costs neither memory nor a signature check.
@@ -32,7 +56,7 @@ async def _receive(
 
 async def _checked(
     request: web.Request, recipient: LocalActor | None, base: LocalActor
-) -> web.Response:
+) -> intake.Accepted:
     rt = runtime(request)
     body = await request.read()
     headers = {name.lower(): ", ".join(request.headers.getall(name)) for name in request.headers}
@@ -50,12 +74,16 @@ async def _checked(
             addressed = [
                 o.id for o in await local.organisations(session) if o.domain == domain(request)
             ]
-    await intake.receive(rt, view, recipient, signer, addressed, request.app[INBOX_GUARD])
-    return web.json_response({"status": "accepted"}, status=202)
+    return await intake.receive(rt, view, recipient, signer, addressed, request.app[INBOX_GUARD])
 
 
 async def personal(request: web.Request) -> web.Response:
-    org = await organisation(request, request.match_info["username"])
+    # Every POST to a personal inbox names its organisation: remembered a minute.
+    key = (domain(request), request.match_info["username"].lower())
+    org: LocalActor | None = runtime(request).local_actors.get(key)
+    if org is None:
+        org = await organisation(request, request.match_info["username"])
+        runtime(request).local_actors.put(key, org)
     return await _receive(request, org, org)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from federation.web import actors, commons, content, directory, inbox, pages, wellknown
+from federation.web import actors, commons, content, directory, inbox, ops, pages, wellknown
 from federation.web.admin import commitments as admin_commitments
+from federation.web.admin import commons as admin_commons
 from federation.web.admin import deliveries as admin_deliveries
 from federation.web.admin import follows as admin_follows
 from federation.web.admin import login as admin_login
@@ -63,6 +64,14 @@ def add_routes(app: web.Application) -> None:
             web.static("/static", pages.TEMPLATE_DIR.with_name("static")),
         ]
     )
+    # Operations: liveness, readiness, Prometheus metrics.
+    app.add_routes(
+        [
+            web.get("/healthz", ops.healthz),
+            web.get("/readyz", ops.readyz),
+            web.get("/metrics", ops.metrics_handler),
+        ]
+    )
     add_admin_routes(app)
 
 
@@ -98,5 +107,6 @@ def add_admin_routes(app: web.Application) -> None:
             web.get("/admin/deliveries", admin_deliveries.listing),
             web.get("/admin/deliveries/{id}", admin_deliveries.detail),
             web.post("/admin/deliveries/{id}/retry", admin_deliveries.retry),
+            *admin_commons.routes(),
         ]
     )

@@ -85,6 +85,35 @@ async def test_login_then_publish_a_practice_with_live_and_server_previews(
     await page.wait_for_url(f"{a.base_url}/practices/mutualiser-la-paie")
     assert await page.inner_text("article.practice h1") == "Mutualiser la paie"
     await screenshot(page, "public-practice")
+    # An event, through the admin too: an error on its field, a live preview, published,
+    # then seen on the public page (with a count of participants, not their names).
+    await page.goto(f"{a.base_url}/admin")
+    await page.click("nav.admin-menu >> text=Événements")
+    await page.click("text=Annoncer un événement")
+    await page.fill("#title", "Atelier paie partagée")
+    await page.fill("#body", "Venez avec vos *fiches de paie* anonymisées.")
+    await page.wait_for_selector("#preview-output em")
+    await page.fill("#start", "2027-02-11T14:00")
+    await page.fill("#end", "2027-02-11T13:00")
+    await page.fill("#place_name", "Maison des coopératives")
+    await page.fill("#place_locality", "Lyon")
+    await page.click("button[value=publish]")
+    await page.wait_for_selector("#end-error")
+    assert await page.input_value("#place_locality") == "Lyon"
+    await page.fill("#end", "2027-02-11T17:00")
+    await page.select_option("#join_mode", "restricted")
+    await page.check("input[name=themes][value='7']")
+    await screenshot(page, "admin-event-form")
+    await page.click("button[value=publish]")
+    await page.wait_for_url("**/admin/events?published=*")
+    await screenshot(page, "admin-events")
+    await page.click("table >> text=Atelier paie partagée")
+    await page.wait_for_url(f"{a.base_url}/events/atelier-paie-partagee")
+    assert await page.inner_text("h1") == "Atelier paie partagée"
+    text = await page.inner_text("main")
+    assert "11/02/2027 14:00" in text and "Maison des coopératives" in text
+    assert "0 participant" in text
+    await screenshot(page, "public-event")
     assert csp == []
 
 

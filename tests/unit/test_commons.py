@@ -190,6 +190,9 @@ def test_commons_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "version 2" in capsys.readouterr().out
     assert cli.main(["event", "participants", *d, "atelier-co-developpement"]) == 0
     assert capsys.readouterr().out.strip() == "(none)"
+    who = "https://x.example/users/alice"
+    assert cli.main(["event", "refuse", *d, "atelier-co-developpement", who]) == 2
+    assert "not waiting for approval" in capsys.readouterr().err
     args = ["--kind", "offer", "--title", "Notre planning", "--theme", "6", "--expires"]
     assert cli.main(["offer", "publish", *d, *args, "2099-01-01", "texte"]) == 2
     assert "within a year" in capsys.readouterr().err

@@ -250,9 +250,9 @@ def policy_values(document: Mapping[str, Any] | None) -> dict[str, Any]:
         "storage_country": doc.get("storageCountry", ""),
         "host": doc.get("host", ""),
         "retention": doc.get("retention", ""),
-        # The published summary is generated (country, host, date): the free text
-        # written with the last version is not kept apart, so it is asked again.
-        "summary": "",
+        # The published summary is generated (country, host, date); the operator's
+        # text is kept apart (older versions did not: empty then).
+        "summary": doc.get("presentation", "") or "",
         "terms_url": doc.get("termsOfUse", "") or "",
         "data": data,
         "uses": uses,

@@ -11,6 +11,9 @@ from federation.web.pages import render
 
 MENU = (
     (roles.PRACTICES, "/admin/practices"),
+    (roles.TOOLS, "/admin/tools"),
+    (roles.EVENTS, "/admin/events"),
+    (roles.OFFERS, "/admin/offers"),
     (roles.COMMITMENTS, "/admin/commitments"),
     (roles.PROFILE, "/admin/profile"),
     (roles.POLICY, "/admin/policy"),

@@ -1,0 +1,156 @@
+"""Benchmark: signed inbox POSTs per second, Déclics against a bare aiohttp handler
+(and activityrelay, side by side, when it is installed).
+
+    python -m bench.inbox_throughput [--requests 3000] [--concurrency 32] [--no-relay]
+
+A Mastodon-shaped sender (`tests.support.peer.Peer`, in this process) signs
+`--requests` distinct `Create`s of a Note (draft-cavage, RSA-2048, digest) addressed
+to one organisation; the load generator (`bench.load`, another process) posts them.
+Each server runs in its own process on its own loopback address:
+
+- Déclics: the web app alone (`bench.web_only`; workers would run in `declics worker`),
+  SQLite, every check of `inbox.intake` (blocks, signature, origin, proofs, members);
+- bare: `bench.bare`, the same signature checks and one SQLite INSERT;
+- activityrelay 0.3.5 (`.cache/interop/relay`, from `scripts/interop-setup relay`): its
+  inbox with the sender subscribed, so each `Create` is verified and relayed (to no one).
+
+Each server first gets 20 warm-up requests (key fetch, connections). Prints the rate
+of each and Déclics's rate as a share of the bare one (target: 90 %).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bench import support
+from tests.support.net import free_port
+from tests.support.peer import Peer
+
+WARM_UP = 20
+RELAY_PYTHON = support.REPO / ".cache" / "interop" / "relay" / "venv" / "bin" / "python"
+
+
+def creates(peer: Peer, inbox_url: str, count: int) -> list[dict[str, Any]]:
+    actor = peer.actor_id("bench")
+    requests = []
+    for _ in range(count):
+        note = f"{actor}/statuses/{uuid.uuid4()}"
+        activity = {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{note}/activity",
+            "type": "Create",
+            "actor": actor,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "object": {
+                "id": note,
+                "type": "Note",
+                "attributedTo": actor,
+                "content": "<p>Une pratique partagée entre coopératives.</p>",
+                "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            },
+        }
+        body = json.dumps(activity).encode()
+        headers = peer.signed_headers("bench", inbox_url, body)
+        requests.append(
+            {"method": "POST", "url": inbox_url, "headers": headers, "body": body.decode()}
+        )
+    return requests
+
+
+async def measure(
+    name: str, peer: Peer, inbox_url: str, args: argparse.Namespace, work: Path
+) -> support.Load:
+    await support.generate_load(creates(peer, inbox_url, WARM_UP), work, 4, f"{name}-warm")
+    load = await support.generate_load(
+        creates(peer, inbox_url, args.requests), work, args.concurrency, name
+    )
+    accepted = load.statuses.get("202", 0)
+    print(
+        f"{name:>14}: {load.per_second:8.1f} POST/s  ({load.count} in {load.seconds:.2f} s; "
+        f"answers {load.statuses})",
+        flush=True,
+    )
+    if accepted != load.count:
+        log = work / f"{name}.log"
+        if log.exists():
+            print(log.read_text("utf-8")[-3000:], file=sys.stderr)
+        raise SystemExit(f"{name}: {load.count - accepted} requests were not accepted")
+    return load
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    print(f"machine: {support.machine()}")
+    print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}")
+    async with support.database(args.postgres):
+        return await run(args)
+
+
+async def run(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="declics-bench-") as tmp:
+        work = Path(tmp)
+        sender_ip, declics_ip, bare_ip, relay_ip = (f"127.0.4.{n}" for n in (1, 2, 3, 4))
+        peer = Peer(sender_ip, free_port(sender_ip), users={"bench"})
+        await peer.start()
+        try:
+            data_dir, base_url = await asyncio.to_thread(support.init_instance, work, declics_ip)
+            async with support.running(
+                support.declics_web(data_dir, declics_ip, workers=False),
+                f"{base_url}/healthz",
+                log=work / "declics.log",
+            ):
+                ours = await measure(
+                    "declics", peer, f"{base_url}/users/collectif/inbox", args, work
+                )
+            port = free_port(bare_ip)
+            bare_url = f"http://{bare_ip}:{port}"
+            bare_args = [support.PYTHON, "-m", "bench.bare", "--host", bare_ip]
+            bare_args += ["--port", str(port), "--db", str(work / "bare.sqlite3")]
+            async with support.running(bare_args, f"{bare_url}/json"):
+                bare = await measure("bare aiohttp", peer, f"{bare_url}/inbox", args, work)
+            print(
+                f"declics / bare: {support.ratio(ours.per_second, bare.per_second)} (target 90 %)"
+            )
+            if args.relay and RELAY_PYTHON.exists():
+                port = free_port(relay_ip)
+                relay_url = f"http://{relay_ip}:{port}"
+                relay_dir = work / "relay"
+                relay_dir.mkdir()
+                relay_args = [str(RELAY_PYTHON), str(support.REPO / "bench" / "relay_server.py")]
+                relay_args += ["--host", relay_ip, "--port", str(port)]
+                relay_args += ["--data-dir", str(relay_dir), "--subscriber", peer.actor_id("bench")]
+                relay_args += ["--subscriber-inbox", f"{peer.base}/inbox"]
+                async with support.running(relay_args, f"{relay_url}/actor"):
+                    relay = await measure("activityrelay", peer, f"{relay_url}/inbox", args, work)
+                print(
+                    f"declics / activityrelay: {support.ratio(ours.per_second, relay.per_second)}"
+                )
+            elif args.relay:
+                print("activityrelay: not installed (scripts/interop-setup relay); skipped")
+        finally:
+            await peer.stop()
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--no-relay", dest="relay", action="store_false")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run Déclics on a throwaway database of this PostgreSQL server "
+        "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test); default SQLite",
+    )
+    return asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
