@@ -7,6 +7,7 @@ takes its default here, so an old file keeps working after an upgrade.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -152,6 +153,13 @@ class Settings:
     trust: TrustSettings = field(default_factory=TrustSettings)
     directory: DirectorySettings = field(default_factory=DirectorySettings)
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
+    # Cooperative hosting: `[organisations."user@domain".content]` overrides `[content]`
+    # for one organisation of the install (by handle, lower case).
+    organisations: Mapping[str, ContentSettings] = field(default_factory=dict)
+
+    def content_for(self, handle: str) -> ContentSettings:
+        """The content settings of one organisation (its own, else the install's)."""
+        return self.organisations.get(handle.lower(), self.content)
 
     @property
     def database_url(self) -> str:
@@ -255,20 +263,60 @@ def load_settings(data_dir: Path, environ: Mapping[str, str] | None = None) -> S
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise CommandError(f"configuration: {path.name} is not valid TOML: {err}") from err
+    organisations = raw.pop("organisations", {})
     for section in raw:
         if section not in _SECTIONS:
             raise CommandError(f"configuration: unknown section [{section}]")
         if not isinstance(raw[section], dict):
             raise CommandError(f"configuration: [{section}] must be a table")
     built = {name: _build_section(name, raw.get(name, {}), env) for name in _SECTIONS}
-    return Settings(data_dir=data_dir.resolve(), **built)
+    own = _organisations(organisations, built["content"])
+    return Settings(data_dir=data_dir.resolve(), organisations=own, **built)
 
 
-def render_config(*, dev: bool, host: str = "127.0.0.1", port: int = 8000) -> str:
+# What one organisation of a shared install may set for itself.
+PER_ORGANISATION = frozenset({"content"})
+
+
+def _organisations(raw: Any, content: ContentSettings) -> dict[str, ContentSettings]:
+    if not isinstance(raw, dict):
+        raise CommandError("configuration: [organisations] must be a table")
+    own: dict[str, ContentSettings] = {}
+    for handle, sections in raw.items():
+        where = f'[organisations."{handle}"]'
+        if "@" not in handle or not isinstance(sections, dict):
+            raise CommandError(f"configuration: {where} must be a table named user@domain")
+        for section, values in sections.items():
+            if section not in PER_ORGANISATION or not isinstance(values, dict):
+                raise CommandError(
+                    f"configuration: {where} may only hold a [content] table, not {section!r}"
+                )
+        values = sections.get("content", {})
+        known = {f.name for f in fields(ContentSettings)}
+        for key in values:
+            if key not in known:
+                raise CommandError(f"configuration: unknown key {where} content.{key}")
+        changed = {
+            key: _coerce("content", key, value, getattr(content, key))
+            for key, value in values.items()
+        }
+        own[handle.lower()] = replace(content, **changed)
+    return own
+
+
+def render_config(
+    *, dev: bool, host: str = "127.0.0.1", port: int = 8000, database_url: str = ""
+) -> str:
     """The documented configuration file that `declics init` writes."""
     text = TEMPLATE.read_text(encoding="utf-8")
     return (
         text.replace("dev = false", f"dev = {'true' if dev else 'false'}", 1)
         .replace('host = "127.0.0.1"', f'host = "{host}"', 1)
         .replace("port = 8000", f"port = {port}", 1)
+        .replace('url = ""', f"url = {toml_string(database_url)}", 1)
     )
+
+
+def toml_string(value: str) -> str:
+    # A JSON string is a valid TOML basic string.
+    return json.dumps(value, ensure_ascii=False)

@@ -12,9 +12,40 @@ import pytest
 
 from tests.support.instance import Instance, make_instance
 from tests.support.peer import Peer, start_peer
+from tests.support.postgres import drop_session_databases, instance_backend, session_server
 
 InstanceFactory = Callable[..., Awaitable[Instance]]
 PeerFactory = Callable[..., Awaitable[Peer]]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"declics instances on: {instance_backend()}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With DECLICS_TEST_DATABASE=postgresql, tests that only make sense on SQLite are
+    skipped, and everything is skipped when there is no PostgreSQL to run on."""
+    if instance_backend() != "postgresql":
+        return
+    server = session_server()
+    unreachable = None
+    if server.unreachable is not None:
+        unreachable = pytest.mark.skip(
+            reason=f"DECLICS_TEST_DATABASE=postgresql but PostgreSQL is not reachable at "
+            f"{server.shown}: {server.unreachable}"
+        )
+    for item in items:
+        if unreachable is not None:
+            item.add_marker(unreachable)
+            continue
+        for mark in item.iter_markers("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {mark.args[0]}"))
+        for mark in item.iter_markers("own_database"):
+            item.add_marker(pytest.mark.skip(reason=f"run in the first pass: {mark.args[0]}"))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    drop_session_databases()
 
 
 @pytest.fixture

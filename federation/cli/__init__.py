@@ -12,13 +12,22 @@ from pathlib import Path
 from sqlalchemy.exc import DBAPIError
 
 from federation import __version__
-from federation.cli import admin, commons, graph, instance, library, portability, publishing
+from federation.cli import (
+    admin,
+    commons,
+    database,
+    graph,
+    instance,
+    library,
+    portability,
+    publishing,
+)
 from federation.cli.base import Registrar
 from federation.errors import CommandError, FederationError
 from federation.store import failures
 from federation.transport.client import FetchError
 
-FAMILIES = (instance, graph, publishing, library, admin, commons, portability)
+FAMILIES = (instance, graph, publishing, library, admin, commons, portability, database)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -129,7 +129,7 @@ def cmd_event(args: argparse.Namespace) -> int:
                 sent = await participation.tell(session, org, args.event, kind, now)
                 print(sent.uri)
             elif args.action == "list" and args.network:
-                rows = await library.items(session, kind="event", current_at=now)
+                rows = await library.items(session, kind="event", current_at=now, readers=(org.id,))
                 if args.json:
                     print(json.dumps([_item(i) for i in rows], ensure_ascii=False, indent=2))
                 for i in [] if args.json else rows:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import socket
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,13 +25,17 @@ from federation.settings import CONFIG_NAME, Settings, load_settings
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    data_dir = instance_dir(args)
+    if (data_dir / CONFIG_NAME).exists():
+        return _add_organisation(data_dir, args)
+    return _new_install(data_dir, args)
+
+
+def _new_install(data_dir: Path, args: argparse.Namespace) -> int:
     from federation.actors import local
     from federation.settings import render_config
     from federation.store import migrate
 
-    data_dir = instance_dir(args)
-    if (data_dir / CONFIG_NAME).exists():
-        raise CommandError(f"{data_dir} already holds a Déclics instance; nothing changed")
     base_url = local.normalise_base_url(args.base_url, dev=args.dev)
     local.check_username(args.username)
     if not args.name.strip():
@@ -40,7 +47,10 @@ def cmd_init(args: argparse.Namespace) -> int:
         # Without a proxy in front (development), serve where the base URL points.
         explicit = urlsplit(base_url).port
         port = explicit if explicit is not None and args.dev else 8000
-    config.write_text(render_config(dev=args.dev, port=port), encoding="utf-8")
+    config.write_text(
+        render_config(dev=args.dev, port=port, database_url=args.database_url or ""),
+        encoding="utf-8",
+    )
     try:
         settings = load_settings(data_dir)
         migrate.upgrade(settings)
@@ -50,6 +60,35 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise
     print(f"Created {args.username}@{local.domain_of(base_url)} in {data_dir}")
     print(f"Start it with: declics serve --data-dir {data_dir}")
+    return 0
+
+
+def _add_organisation(data_dir: Path, args: argparse.Namespace) -> int:
+    """Cooperative hosting: one more organisation, on its own domain (or beside others
+    on one), in the install's database. Nothing of the configuration changes."""
+    from federation.actors import local
+    from federation.store import migrate
+
+    # These belong to the install, not to an organisation: refuse rather than ignore.
+    if args.port is not None or args.database_url:
+        raise CommandError(
+            f"{data_dir} already holds a Déclics instance: --port and --database-url "
+            "only apply to a new one; nothing changed"
+        )
+    settings = load_settings(data_dir)
+    if args.dev and not settings.server.dev:
+        raise CommandError(
+            f"{data_dir} is not in development mode: --dev only applies to a new instance; "
+            "nothing changed"
+        )
+    base_url = local.normalise_base_url(args.base_url, dev=settings.server.dev)
+    local.check_username(args.username)
+    if not args.name.strip():
+        raise CommandError("--name must not be empty")
+    migrate.upgrade(settings)
+    run(_create_org(settings, base_url, args))
+    print(f"Added {args.username}@{local.domain_of(base_url)} to {data_dir}")
+    print("Route its domain to this instance (Host header kept): nothing else to restart")
     return 0
 
 
@@ -121,9 +160,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         rt = build_runtime(settings)
+        # The lease owner of the delivery rows this process holds (ledger, crash tests).
+        name = args.name or f"{socket.gethostname()}-{os.getpid()}"
         try:
             await asyncio.gather(
-                DeliveryWorker(rt).run_forever(),
+                DeliveryWorker(rt, name=name[:64]).run_forever(),
                 InboxProcessor(rt).run_forever(),
                 CrawlWorker(rt).run_forever(),
             )
@@ -158,7 +199,11 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
 
 
 def register(r: Registrar) -> None:
-    init = r.add("init", cmd_init, "create an instance: configuration, keys, database")
+    init = r.add(
+        "init",
+        cmd_init,
+        "create an instance (configuration, keys, database), or add an organisation to one",
+    )
     init.add_argument("--base-url", required=True, help="public address, e.g. https://coop.example")
     init.add_argument("--username", required=True, help="the handle's user part, e.g. collectif")
     init.add_argument("--name", required=True, help="the organisation's display name")
@@ -167,6 +212,10 @@ def register(r: Registrar) -> None:
         "--port",
         type=int,
         help="port `serve` listens on (default: the base URL's port with --dev, else 8000)",
+    )
+    init.add_argument(
+        "--database-url",
+        help="SQLAlchemy URL of an empty PostgreSQL database (default: SQLite in the data dir)",
     )
     init.add_argument(
         "--manual-approval",
@@ -182,7 +231,12 @@ def register(r: Registrar) -> None:
     serve = r.add("serve", cmd_serve, "run the web app and the delivery workers")
     serve.add_argument("--host", help="address to listen on (default from the config)")
     serve.add_argument("--port", type=int, help="port to listen on (default from the config)")
-    r.add("worker", cmd_worker, "run delivery, inbox and crawl workers without the web app")
+    worker = r.add(
+        "worker", cmd_worker, "run delivery, inbox and crawl workers without the web app"
+    )
+    worker.add_argument(
+        "--name", help="this worker's name on the delivery rows it holds (default: host-pid)"
+    )
     deliveries = r.with_actor(
         r.add("deliveries", cmd_deliveries, "show the delivery ledger (newest first)")
     )

@@ -29,8 +29,10 @@ def cmd_library(args: argparse.Namespace) -> int:
 
     async def body(rt: Any, org: Any) -> int:
         async with rt.sessions() as session:
-            # Expired needs and offers are left out.
-            rows = await search(session, replace(filters, current_at=rt.clock.now()))
+            # Expired needs and offers are left out; the organisation sees what it follows.
+            rows = await search(
+                session, replace(filters, current_at=rt.clock.now(), readers=(org.id,))
+            )
         if args.json:
             print(
                 json.dumps(
@@ -143,9 +145,10 @@ def cmd_share(args: argparse.Namespace) -> int:
 def cmd_adopt(args: argparse.Namespace) -> int:
     from federation.content import sharing
 
-    language = instance_settings(args).content.language
-
     async def body(rt: Any, org: Any) -> int:
+        from federation.actors import local
+
+        language = rt.settings.content_for(local.handle_of(org)).language
         async with rt.sessions.begin() as session:
             obj, _ = await sharing.adopt(
                 session,

@@ -8,7 +8,6 @@ from typing import Any
 
 from federation.cli.base import (
     Registrar,
-    instance_settings,
     read_text,
     run,
     with_runtime,
@@ -37,11 +36,9 @@ def cmd_profile(args: argparse.Namespace) -> int:
     if args.manual_approval is not None:
         changes["manually_approves_followers"] = args.manual_approval == "on"
 
-    licence_name = licences.display_name(instance_settings(args).content.default_licence)
-
-    content = instance_settings(args).content
-
     async def body(rt: Any, org: Any) -> int:
+        content = rt.settings.content_for(local.handle_of(org))
+        licence_name = licences.display_name(content.default_licence)
         now = rt.clock.now()
         async with rt.sessions.begin() as session:
             current = await local.by_id(session, org.id)
@@ -58,12 +55,12 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
 
 def cmd_post(args: argparse.Namespace) -> int:
+    from federation.actors import local
     from federation.content import discussion
     from federation.outbox import publish
 
-    language = instance_settings(args).content.language
-
     async def body(rt: Any, org: Any) -> int:
+        language = rt.settings.content_for(local.handle_of(org)).language
         target = None
         if args.in_reply_to:
             target = await discussion.reply_target(rt, org.domain, args.in_reply_to)
@@ -78,16 +75,15 @@ def cmd_post(args: argparse.Namespace) -> int:
 
 
 def cmd_practice(args: argparse.Namespace) -> int:
+    from federation.actors import local
     from federation.content import practices
 
-    settings = instance_settings(args)
-    content = settings.content
-    draft = None
-    if args.action in ("publish", "update"):
-        # Check the file before touching anything: a bad file publishes nothing.
-        draft = practices.parse_file(read_text(args.file), content.default_licence)
+    text = read_text(args.file) if args.action in ("publish", "update") else None
 
     async def body(rt: Any, org: Any) -> int:
+        content = rt.settings.content_for(local.handle_of(org))
+        # Check the file before touching anything: a bad file publishes nothing.
+        draft = None if text is None else practices.parse_file(text, content.default_licence)
         now = rt.clock.now()
         async with rt.sessions.begin() as session:
             if draft is not None and args.action == "publish":
@@ -132,12 +128,13 @@ def _practice_json(obj: Any) -> dict[str, Any]:
 
 
 def cmd_commitments(args: argparse.Namespace) -> int:
+    from federation.actors import local
     from federation.content import commitments, statements
 
-    settings = instance_settings(args)
     draft = commitments.parse_file(read_text(args.file)) if args.action == "publish" else None
 
     async def body(rt: Any, org: Any) -> int:
+        content = rt.settings.content_for(local.handle_of(org))
         now = rt.clock.now()
         async with rt.sessions.begin() as session:
             if draft is None:
@@ -150,9 +147,7 @@ def cmd_commitments(args: argparse.Namespace) -> int:
                     for line in said:
                         print(f"  {line}")
                 return 0
-            obj, sent = await statements.publish_commitments(
-                session, org.id, draft, now, settings.content
-            )
+            obj, sent = await statements.publish_commitments(session, org.id, draft, now, content)
         if sent is None:
             print(f"{obj.uri} unchanged (version {obj.version})")
         else:
@@ -165,9 +160,9 @@ def cmd_commitments(args: argparse.Namespace) -> int:
 def cmd_policy(args: argparse.Namespace) -> int:
     from datetime import date
 
+    from federation.actors import local
     from federation.content import policy, statements
 
-    settings = instance_settings(args)
     draft = policy.parse_file(read_text(args.file)) if args.action == "publish" else None
     effective = None
     if draft is not None and args.effective:
@@ -177,6 +172,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
             raise CommandError("--effective takes a date like 2027-01-31") from err
 
     async def body(rt: Any, org: Any) -> int:
+        content = rt.settings.content_for(local.handle_of(org))
         now = rt.clock.now()
         async with rt.sessions.begin() as session:
             if draft is None:
@@ -192,7 +188,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
                         )
                 return 0
             obj, starts = await statements.publish_policy(
-                session, org, draft, now, settings.content, effective
+                session, org, draft, now, content, effective
             )
         print(f"{obj.uri}: version {obj.version} in force from {starts.isoformat()}")
         return 0

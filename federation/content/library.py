@@ -8,11 +8,11 @@ in, its themes and licence are read defensively, and only its author may change 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.actors import follows
@@ -151,16 +151,29 @@ async def remove(session: AsyncSession, actor_uri: str, uri: str, now: datetime)
     return True
 
 
+def followed_by(readers: Sequence[int]) -> Select[str]:
+    """Ids of the members that one of `readers` (local organisations) follows: the
+    library is stored once per install, but each organisation sees only its own."""
+    return (
+        select(RemoteActor.uri)
+        .join(Following, Following.remote_actor_id == RemoteActor.id)
+        .where(Following.local_actor_id.in_(list(readers)), Following.state == follows.ACCEPTED)
+    )
+
+
 async def items(
     session: AsyncSession,
     *,
     kind: str | None = None,
     actor_uri: str | None = None,
+    readers: Sequence[int] | None = None,
     kinds: tuple[str, ...] = (),
     current_at: datetime | None = None,
 ) -> list[LibraryItem]:
     """Items not deleted; with `current_at`, without those whose time is over."""
     query = select(LibraryItem).where(LibraryItem.deleted_at.is_(None))
+    if readers is not None:
+        query = query.where(LibraryItem.actor_uri.in_(followed_by(readers)))
     if kind:
         query = query.where(LibraryItem.kind == kind)
     if kinds:

@@ -208,7 +208,7 @@ async def current_offers(
     ]
     theirs = [
         Listed(i.uri, i.url, i.kind, i.title or "", i.themes, i.ends_at, i.actor_uri)
-        for i in await library.items(session, kinds=KINDS, current_at=now)
+        for i in await library.items(session, kinds=KINDS, current_at=now, readers=(actor.id,))
     ]
     far = datetime.max.replace(tzinfo=UTC)
     return sorted(ours + theirs, key=lambda x: x.ends_at or far)[:limit]

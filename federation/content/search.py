@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Integer, and_, column, func, not_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.content import library
 from federation.store.engine import dialect_name
 from federation.store.models import LibraryItem
 
@@ -21,6 +22,8 @@ class Filters:
     theme: int | None = None
     licence: str | None = None
     member: str | None = None
+    # Local organisations whose follows make the library seen (None: all of it).
+    readers: tuple[int, ...] | None = None
     # When set, needs and offers that expired before it are left out.
     current_at: datetime | None = None
 
@@ -32,6 +35,8 @@ def _fts5_query(words: str) -> str:
 
 async def search(session: AsyncSession, filters: Filters) -> list[LibraryItem]:
     query = select(LibraryItem).where(LibraryItem.deleted_at.is_(None))
+    if filters.readers is not None:
+        query = query.where(LibraryItem.actor_uri.in_(library.followed_by(filters.readers)))
     if filters.kind:
         query = query.where(LibraryItem.kind == filters.kind)
     if filters.member:

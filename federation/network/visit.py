@@ -238,7 +238,8 @@ async def _outbox_total(fetcher: Fetcher, profile: signals.MemberProfile) -> int
 async def _local(rt: Runtime, org: LocalActor, depth: int) -> Visit:
     """One of our organisations, from the database; its contacts seed the crawl."""
     async with rt.sessions() as session:
-        document = await identity.actor_document(session, org, rt.settings.content, rt.clock.now())
+        content = rt.settings.content_for(local.handle_of(org))
+        document = await identity.actor_document(session, org, content, rt.clock.now())
         statement = await objects.by_kind(session, org, commitments.KIND)
         practice_count = int(
             (

@@ -39,7 +39,8 @@ async def actor(request: web.Request) -> web.StreamResponse:
 async def _document(request: web.Request, org: LocalActor) -> dict[str, Any]:
     rt = runtime(request)
     async with rt.sessions() as session:
-        return await identity.actor_document(session, org, rt.settings.content, rt.clock.now())
+        content = rt.settings.content_for(local.handle_of(org))
+        return await identity.actor_document(session, org, content, rt.clock.now())
 
 
 async def profile_page(request: web.Request) -> web.StreamResponse:

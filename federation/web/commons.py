@@ -48,7 +48,8 @@ async def network_events(request: web.Request) -> web.StreamResponse:
         documents = await _ours(session, org)
         since = rt.clock.now() - PAST
         documents += [
-            i.document for i in await library.items(session, kind="event", current_at=since)
+            i.document
+            for i in await library.items(session, kind="event", current_at=since, readers=(org.id,))
         ]
     name = f"Déclics — événements du réseau ({org.name or org.username})"
     return _response(ical.calendar(name, documents, rt.clock.now()), "network-events.ics")

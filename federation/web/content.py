@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiohttp import web
 
 from federation import charter
@@ -21,7 +23,7 @@ from federation.errors import BadRequest, NotFound
 from federation.outbox import objects
 from federation.store.models import LocalActor, LocalObject
 from federation.vocab import build, declics
-from federation.web.context import application, organisation, runtime
+from federation.web.context import application, domain_organisations, organisation, runtime
 from federation.web.keys import TEMPLATES
 from federation.web.negotiation import activity_json, json_response, wants_activity_json
 from federation.web.pages import render
@@ -132,7 +134,12 @@ async def theme(request: web.Request) -> web.StreamResponse:
     now = runtime(request).clock.now()
     async with runtime(request).sessions() as session:
         ours = [p for p in await practices.listing(session, org) if number in p.themes]
-        theirs = [i for i in await library.items(session, kind="practice") if number in i.themes]
+        readers = await domain_organisations(request, session)
+        theirs = [
+            i
+            for i in await library.items(session, kind="practice", readers=readers)
+            if number in i.themes
+        ]
         # Tools, events, needs and offers of this theme that are not over.
         our_commons = [
             o
@@ -143,7 +150,7 @@ async def theme(request: web.Request) -> web.StreamResponse:
         ]
         their_commons = [
             i
-            for i in await library.items(session, kinds=COMMONS, current_at=now)
+            for i in await library.items(session, kinds=COMMONS, current_at=now, readers=readers)
             if number in i.themes
         ]
     return render(
@@ -177,7 +184,8 @@ async def library_page(request: web.Request) -> web.StreamResponse:
     )
     await organisation(request)
     async with runtime(request).sessions() as session:
-        items = await search(session, filters)
+        readers = await domain_organisations(request, session)
+        items = await search(session, replace(filters, readers=readers))
     return render(
         request,
         "library.html",
@@ -202,7 +210,7 @@ async def practices_feed(request: web.Request) -> web.StreamResponse:
         .render(
             org=org,
             practices=rows,
-            language=rt.settings.content.language,
+            language=rt.settings.content_for(local.handle_of(org)).language,
             feed_url=f"{urls.id}/practices.atom",
             profile_url=urls.profile,
             updated=build.iso(newest),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.actors import local
 from federation.errors import NotFound
@@ -31,6 +32,11 @@ async def organisation(request: web.Request, username: str | None = None) -> Loc
     if actor is None:
         raise NotFound("no such actor on this server")
     return actor
+
+
+async def domain_organisations(request: web.Request, session: AsyncSession) -> tuple[int, ...]:
+    """Ids of the organisations on this Host: what they follow is what its pages show."""
+    return tuple(a.id for a in await local.organisations(session) if a.domain == domain(request))
 
 
 async def application(request: web.Request) -> LocalActor:

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 
 from federation.errors import FederationError, TooManyRequests, Unavailable
 from federation.store import failures
@@ -48,6 +48,12 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if isinstance(err, TooManyRequests | Unavailable) and err.retry_after is not None:
             response.headers["Retry-After"] = str(err.retry_after)
     except DBAPIError as err:
+        if _data_error(err):
+            # PostgreSQL refuses text it cannot store (a NUL character, \u0000 in JSON)
+            # where SQLite takes it: the request is at fault, nothing was stored.
+            log.info("%s %s: refused by the database (%s)", request.method, request.path, err.orig)
+            response = _error(request, 400, "text with a character that cannot be stored (NUL)")
+            return _headers(response)
         # SQLite locked past its busy timeout, PostgreSQL down or out of disk: nothing
         # was committed, so the sender may simply try again later.
         log.warning("%s %s: database unavailable (%s)", request.method, request.path, err.orig)
@@ -64,7 +70,19 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if err.status == 413:
             reason = "request body too large"
         response = _error(request, err.status, reason)
+    return _headers(response)
+
+
+def _headers(response: web.StreamResponse) -> web.StreamResponse:
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
+
+
+def _data_error(err: DBAPIError) -> bool:
+    """A PostgreSQL data exception (SQLSTATE class 22: NUL in text, bad escape)."""
+    if isinstance(err, DataError):
+        return True
+    code = getattr(err.orig, "sqlstate", None) or getattr(err.orig, "pgcode", None)
+    return isinstance(code, str) and code.startswith("22")

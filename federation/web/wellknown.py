@@ -20,6 +20,9 @@ from federation.web.negotiation import json_response
 async def _actor_for_resource(request: web.Request, resource: str) -> LocalActor:
     rt = runtime(request)
     here = domain(request)
+    if "\x00" in resource:
+        # No account has one; PostgreSQL would refuse it in a query.
+        raise NotFound("no such account here")
     async with rt.sessions() as session:
         if resource.startswith(("https://", "http://")):
             parts = urlsplit(resource)

@@ -25,6 +25,7 @@ from tests.conftest import InstanceFactory, PeerFactory
 from tests.e2e.test_delivery_outcomes import followed_by
 from tests.e2e.test_federation import follow, following_state
 from tests.support.instance import Instance
+from tests.support.library import followed
 from tests.support.wait import until
 
 FAST = {"poll_interval_seconds": 0.05}
@@ -337,6 +338,7 @@ async def test_needs_and_offers_are_listed_until_they_expire(instances: Instance
     draft = offers.make_draft(
         "offer", "Notre outil de planning", "À partager.", "communs", now.date(), now.date()
     )
+    await followed(a, offer_document(base, "need", "", future)["attributedTo"])
     async with a.rt.sessions.begin() as session:
         mine, _ = await offers.publish(session, org, draft, now, "fr")
         for kind, title, ends in (

@@ -53,6 +53,7 @@ echo "after_success=$(sql 'select count(*) from local_objects')"
     os.geteuid() != 0 or shutil.which("unshare") is None,
     reason="needs root and unshare to mount a private tmpfs",
 )
+@pytest.mark.sqlite_only("fills the disk under the SQLite file")
 async def test_full_disk_gives_one_line_and_no_corruption(tmp_path: Path) -> None:
     data_dir, _base = await asyncio.to_thread(init_instance, tmp_path, "collectif")
     mnt = tmp_path / "small"

@@ -12,6 +12,7 @@ import sqlite3
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import event
 
 from federation.actors import trust
@@ -191,6 +192,7 @@ def lock_database(instance: Instance) -> sqlite3.Connection:
     return holder
 
 
+@pytest.mark.sqlite_only("holds SQLite's write lock")
 async def test_database_locked_answers_503_then_work_resumes(
     instances: InstanceFactory, peers: PeerFactory
 ) -> None:
@@ -213,6 +215,7 @@ async def test_database_locked_answers_503_then_work_resumes(
     await until(lambda: accepted(peer), what="the Accept after the lock")
 
 
+@pytest.mark.sqlite_only("fills SQLite's file with max_page_count")
 async def test_disk_full_is_a_clear_503_and_nothing_is_corrupted(
     instances: InstanceFactory, peers: PeerFactory
 ) -> None:

@@ -15,6 +15,7 @@ from tests.e2e.test_data_policy import EXAMPLE
 from tests.e2e.test_data_policy import publish as publish_policy
 from tests.e2e.test_practices import practice_file, publish, publish_commitments
 from tests.support.instance import Instance
+from tests.support.library import followed
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 HOSTILE = (
@@ -38,7 +39,9 @@ async def seed(a: Instance) -> str:
     uri = await publish(a, practice_file("Mutualiser la comptabilité"))
     await publish_commitments(a, "in-progress")
     await publish_policy(a, EXAMPLE.read_text(encoding="utf-8"))
-    # A hostile item in the library, as if a followed member had sent it.
+    # A hostile item in the library, as if a followed member had sent it (each
+    # organisation's library shows what it follows).
+    await followed(a, "https://evil.example/users/x")
     async with a.rt.sessions.begin() as session:
         await library.store(
             session,

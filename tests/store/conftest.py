@@ -1,33 +1,26 @@
 """Fixtures for tests that need a real database: SQLite, and PostgreSQL when reachable.
 
-PostgreSQL is found at $DECLICS_TEST_POSTGRES_URL (an SQLAlchemy URL), by default
-postgresql+asyncpg://postgres@127.0.0.1:5432/test. The tests never write to that
-database: they create throwaway `declics_test_<random>` databases next to it and
-drop them all when the session ends. If the server cannot be reached, every
-PostgreSQL test is skipped with the reason.
+The server and its throwaway databases: `tests/support/postgres.py`. If it cannot be
+reached, every PostgreSQL test is skipped with the reason.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from federation.settings import DatabaseSettings, Settings
 from federation.store import migrate
 from federation.store.base import Base
 from federation.store.engine import make_engine, make_sessionmaker
+from tests.support.postgres import PostgresServer, session_server
 
-DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
@@ -41,74 +34,10 @@ class Db:
     sessions: async_sessionmaker[AsyncSession]
 
 
-@dataclass
-class PostgresServer:
-    """The PostgreSQL server of the test session, and the databases made on it."""
-
-    url: URL
-    unreachable: str | None = None
-    created: list[str] = field(default_factory=list)
-
-    @property
-    def shown(self) -> str:
-        return self.url.render_as_string(hide_password=True)
-
-    def _connect_kwargs(self) -> dict[str, object]:
-        return {
-            "host": self.url.host or "127.0.0.1",
-            "port": self.url.port or 5432,
-            "user": self.url.username or "postgres",
-            "password": self.url.password,
-            "database": self.url.database or "postgres",
-            "timeout": 5,
-        }
-
-    async def _admin(self, *statements: str) -> None:
-        conn = await asyncpg.connect(**self._connect_kwargs())
-        try:
-            for statement in statements:
-                await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    def check(self) -> None:
-        try:
-            asyncio.run(self._admin("SELECT 1"))
-        except (OSError, asyncpg.PostgresError, TimeoutError) as err:
-            self.unreachable = f"{type(err).__name__}: {err}"
-
-    def require(self) -> None:
-        if self.unreachable is not None:
-            pytest.skip(f"PostgreSQL not reachable at {self.shown}: {self.unreachable}")
-
-    def create_database(self) -> str:
-        """A new empty database; its SQLAlchemy URL (dropped at the end of the session)."""
-        self.require()
-        name = f"declics_test_{secrets.token_hex(6)}"
-        asyncio.run(self._admin(f'CREATE DATABASE "{name}"'))
-        self.created.append(name)
-        return self.url.set(database=name).render_as_string(hide_password=False)
-
-    def drop_all(self) -> None:
-        if not self.created:
-            return
-        asyncio.run(
-            self._admin(
-                *(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in self.created)
-            )
-        )
-        self.created.clear()
-
-
 @pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    url = make_url(os.environ.get("DECLICS_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
-    server = PostgresServer(url)
-    server.check()
-    try:
-        yield server
-    finally:
-        server.drop_all()
+def postgres_server() -> PostgresServer:
+    # Dropped at the end of the session by tests/conftest.py.
+    return session_server()
 
 
 @pytest.fixture(scope="session")

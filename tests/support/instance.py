@@ -1,5 +1,6 @@
-"""Real Déclics servers for tests: each with its own data directory and database,
-listening on its own loopback address, with workers running as in `declics serve`."""
+"""Real Déclics servers for tests: each with its own data directory and database (SQLite,
+or a throwaway PostgreSQL database with DECLICS_TEST_DATABASE=postgresql), listening on
+its own loopback address, with workers running as in `declics serve`."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from federation.clock import Clock
 from federation.runtime import Runtime, build_runtime
 from federation.settings import Settings, load_settings
 from tests.support.net import free_port, loopback_ip
+from tests.support.postgres import instance_backend, session_server
 
 ResponseHook = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
 
@@ -72,6 +74,9 @@ def init_instance(
     port = free_port(ip)
     base_url = f"http://{ip}:{port}"
     data_dir = tmp_path / f"{username}-{ip}"
+    database: list[str] = []
+    if instance_backend() == "postgresql":
+        database = ["--database-url", session_server().instance_database()]
     code = cli.main(
         [
             "init",
@@ -86,6 +91,7 @@ def init_instance(
             "--dev",
             "--port",
             str(port),
+            *database,
             *(extra or []),
         ]
     )

@@ -16,8 +16,10 @@ import pytest
 from federation import cli
 from federation.settings import CONFIG_NAME
 
+pytestmark = pytest.mark.sqlite_only("checks the SQLite file `declics init` leaves in the data dir")
 BASE_URL = "http://127.0.0.1:8765"
 DB_NAME = "declics.sqlite3"
+OTHER_URL = "http://127.0.0.2:9999"
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -198,25 +200,69 @@ def test_init_refuses_bad_input(
     assert listing(data_dir) == {}
 
 
-def test_init_refuses_an_existing_instance(
+def test_init_on_an_existing_instance_refuses_what_belongs_to_the_install(
     capsys: pytest.CaptureFixture[str], instance: Path
 ) -> None:
     config = (instance / CONFIG_NAME).read_bytes()
     before = listing(instance)
     assert DB_NAME in before
-    for argv in (
-        init_args(instance, "--dev", base_url=BASE_URL),
-        init_args(instance, "--dev", base_url="http://127.0.0.2:9999"),
-        init_args(instance),
+    for argv, words in (
+        (init_args(instance, "--dev", base_url=BASE_URL), "already exists"),
+        (init_args(instance, base_url=BASE_URL), "already exists"),
+        (init_args(instance, "--port", "9999", base_url=OTHER_URL), "only apply to a new one"),
+        (
+            init_args(instance, "--database-url", "postgresql+asyncpg://x/y", base_url=OTHER_URL),
+            "only apply to a new one",
+        ),
+        (init_args(instance, "--username", "Bad Name", base_url=OTHER_URL), "username"),
     ):
         code, out, err = run(capsys, *argv)
         assert code == 2
         assert out == ""
         line = one_error_line(err)
-        assert "already holds a Déclics instance" in line
-        assert "nothing changed" in line
+        assert words in line
         assert (instance / CONFIG_NAME).read_bytes() == config
         assert listing(instance) == before
+
+
+def test_init_refuses_dev_mode_on_an_install_without_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "prod"
+    assert run(capsys, *init_args(data_dir))[0] == 0
+    config = (data_dir / CONFIG_NAME).read_bytes()
+    for argv, words in (
+        (init_args(data_dir, "--dev", base_url="https://autre.example"), "development mode"),
+        (init_args(data_dir, base_url="http://autre.example"), "https"),
+    ):
+        argv[argv.index("--username") + 1] = "autre"
+        code, out, err = run(capsys, *argv)
+        assert (code, out) == (2, "")
+        assert words in one_error_line(err)
+        assert (data_dir / CONFIG_NAME).read_bytes() == config
+
+
+def test_init_adds_an_organisation_to_an_existing_instance(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "hosting"
+    assert run(capsys, *init_args(data_dir))[0] == 0
+    config = (data_dir / CONFIG_NAME).read_bytes()
+    argv = init_args(data_dir, base_url="https://autre.example")
+    argv[argv.index("--name") + 1] = "L'Autre"
+    code, out, err = run(capsys, *argv)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == f"Added collectif@autre.example to {data_dir}"
+    assert (data_dir / CONFIG_NAME).read_bytes() == config
+
+    # Two organisations: a command must now say which one it acts as.
+    code, out, err = run(capsys, "followers", "--data-dir", str(data_dir))
+    assert (code, out) == (2, "")
+    assert "--actor" in one_error_line(err)
+    for handle in ("collectif@coop.example", "collectif@autre.example"):
+        code, out, err = run(capsys, "profile", "--data-dir", str(data_dir), "--actor", handle)
+        assert (code, err) == (0, "")
+        assert json.loads(out)["id"] == f"https://{handle.split('@')[1]}/users/collectif"
 
 
 # --- an instance ------------------------------------------------------------------------

@@ -54,7 +54,8 @@ def section_fields() -> dict[str, dict[str, Any]]:
             for key, value in dataclasses.asdict(getattr(defaults, f.name)).items()
         }
         for f in dataclasses.fields(Settings)
-        if f.name != "data_dir"
+        # organisations: per-organisation overrides, none by default (not in the template).
+        if f.name not in ("data_dir", "organisations")
     }
 
 
@@ -222,3 +223,38 @@ def test_lists_from_file_and_environment(tmp_path: Path) -> None:
     assert load_settings(tmp_path, env).trust.allowed_domains == ("x.example", "y.example")
     write(tmp_path, "[trust]\nallowed_domains = [1]\n")
     assert "list of texts" in refusal(tmp_path)
+
+
+# --- cooperative hosting: content settings per organisation ---------------------------
+
+
+def test_an_organisation_overrides_the_install_content_settings(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        '[content]\nlanguage = "fr"\npolicy_notice_days = 15\n\n'
+        '[organisations."Beta@Autre.example".content]\n'
+        'language = "br"\ndefault_licence = "CC0-1.0"\n',
+    )
+    loaded = load_settings(tmp_path, environ={})
+    beta = loaded.content_for("beta@autre.example")
+    assert (beta.language, beta.default_licence, beta.policy_notice_days) == ("br", "CC0-1.0", 15)
+    # Everyone else keeps the install's.
+    assert loaded.content_for("alpha@coop.example") == loaded.content
+    assert loaded.content.language == "fr"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("[organisations]\nx = 1\n", "must be a table named user@domain"),
+        ('[organisations."nohandle".content]\nlanguage = "br"\n', "user@domain"),
+        ('[organisations."a@b".trust]\nmembers_only = true\n', "may only hold a [content]"),
+        ('[organisations."a@b".content]\nlangage = "br"\n', "unknown key"),
+        ('[organisations."a@b".content]\npolicy_notice_days = -1\n', "policy_notice_days"),
+    ],
+)
+def test_bad_organisation_settings_are_refused(tmp_path: Path, text: str, words: str) -> None:
+    write(tmp_path, text)
+    with pytest.raises(CommandError) as caught:
+        load_settings(tmp_path, environ={})
+    assert words in caught.value.reason

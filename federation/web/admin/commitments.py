@@ -6,6 +6,7 @@ from aiohttp import web
 
 from federation import charter
 from federation.accounts import roles
+from federation.actors import local
 from federation.content import commitments, statements
 from federation.web.admin import forms, views
 from federation.web.admin.guard import require
@@ -44,7 +45,7 @@ async def save(request: web.Request) -> web.Response:
     rt = runtime(request)
     async with rt.sessions.begin() as session:
         _obj, sent = await statements.publish_commitments(
-            session, org.id, draft, rt.clock.now(), rt.settings.content
+            session, org.id, draft, rt.clock.now(), rt.settings.content_for(local.handle_of(org))
         )
     rt.delivery_wakeup.set()
     return views.back_to(f"/admin/commitments?saved={'changed' if sent else 'same'}")

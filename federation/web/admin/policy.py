@@ -8,6 +8,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from federation.accounts import roles
+from federation.actors import local
 from federation.content import policy, statements
 from federation.errors import CommandError
 from federation.web.admin import forms, views
@@ -27,7 +28,7 @@ async def _page(
     today = policy.today_utc(rt.clock.now())
     async with rt.sessions() as session:
         current, upcoming = await policy.in_force(session, org, today)
-    notice = rt.settings.content.policy_notice_days
+    notice = rt.settings.content_for(local.handle_of(org)).policy_notice_days
     return views.page(
         request,
         "policy.html",
@@ -61,7 +62,12 @@ async def save(request: web.Request) -> web.Response:
     try:
         async with rt.sessions.begin() as session:
             await statements.publish_policy(
-                session, org, draft, rt.clock.now(), rt.settings.content, effective
+                session,
+                org,
+                draft,
+                rt.clock.now(),
+                rt.settings.content_for(local.handle_of(org)),
+                effective,
             )
     except CommandError as err:
         # The domain's own checks (notice period, nothing changed): shown on the form.

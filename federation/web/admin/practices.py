@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from federation.accounts import roles
+from federation.actors import local
 from federation.content import licences, markdown, practices, themes
 from federation.errors import CommandError
 from federation.store.models import LocalActor, LocalObject
@@ -36,8 +37,8 @@ async def listing(request: web.Request) -> web.Response:
 
 
 async def new_form(request: web.Request) -> web.Response:
-    _org, _ = require(request, roles.PRACTICES)
-    default = runtime(request).settings.content.default_licence
+    org, _ = require(request, roles.PRACTICES)
+    default = runtime(request).settings.content_for(local.handle_of(org)).default_licence
     values = {"title": "", "summary": "", "body": "", "themes": [], "licence": default}
     return views.page(request, "practice_form.html", values=values, errors={}, **_choices())
 
@@ -81,7 +82,11 @@ async def create(request: web.Request) -> web.Response:
     rt = runtime(request)
     async with rt.sessions.begin() as session:
         obj, _activity = await practices.publish(
-            session, org, draft, rt.clock.now(), rt.settings.content.language
+            session,
+            org,
+            draft,
+            rt.clock.now(),
+            rt.settings.content_for(local.handle_of(org)).language,
         )
     rt.delivery_wakeup.set()
     return views.back_to(f"/admin/practices?published={obj.id}")
@@ -130,7 +135,7 @@ async def update(request: web.Request) -> web.Response:
                 request.match_info["slug"],
                 draft,
                 rt.clock.now(),
-                rt.settings.content.language,
+                rt.settings.content_for(local.handle_of(org)).language,
             )
         except CommandError as err:
             checked.errors["form"] = forms.N_("Ce changement est refusé.")

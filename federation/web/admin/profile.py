@@ -38,7 +38,7 @@ async def save(request: web.Request) -> web.Response:
         actor = await local.by_id(session, org.id)
         now = rt.clock.now()
         storage = await identity.storage_country(session, org, now)
-        name = licences.display_name(rt.settings.content.default_licence)
+        name = licences.display_name(rt.settings.content_for(local.handle_of(org)).default_licence)
         await profile.update(session, actor, changes, now, name, storage)
     rt.delivery_wakeup.set()
     return views.back_to("/admin/profile?saved=1")
