@@ -27,6 +27,16 @@ class ServerSettings:
     port: int = 8000
     # Development mode: http peers and loopback/private addresses are allowed.
     dev: bool = False
+    # Reverse proxies whose X-Forwarded-For names the client (for per-address limits).
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+
+    def __post_init__(self) -> None:
+        from federation.web.clients import networks
+
+        try:
+            networks(self.trusted_proxies)
+        except ValueError as err:
+            raise CommandError(f"configuration: [server] trusted_proxies: {err}") from err
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from federation.http_signatures import HttpRequest
 from federation.inbox import intake
 from federation.observability import inbox_metrics
 from federation.store.models import LocalActor
+from federation.web import clients
 from federation.web.context import (
     absolute_url,
     application,
@@ -48,7 +49,7 @@ async def _intake(
     rt = runtime(request)
     guard = request.app[INBOX_GUARD]
     # Refused before the body is read: a flood costs neither memory nor a signature check.
-    guard.admit_address(request.remote or "unknown")
+    guard.admit_address(clients.of(request))
     with guard.slot():
         await guard.check_backlog(lambda: intake.backlog(rt))
         return await _checked(request, recipient, base)

@@ -254,3 +254,42 @@ async def test_disk_full_is_a_clear_503_and_nothing_is_corrupted(
     assert (await post(peer, url, follow(peer, a.actor_id)))[0] == 202
     async with a.rt.sessions() as session:
         assert await session.get(InboxItem, 1) is not None
+
+
+async def _statuses(peer: Any, url: str, forwarded_for: list[str]) -> list[int]:
+    statuses = []
+    for hops in forwarded_for:
+        async with peer.session.post(
+            url, data=b"junk", headers={"X-Forwarded-For": hops}
+        ) as response:
+            statuses.append(response.status)
+    return statuses
+
+
+async def test_behind_a_trusted_proxy_each_client_has_its_own_budget(
+    instances: InstanceFactory, peers: PeerFactory
+) -> None:
+    # The test client connects from loopback, a trusted proxy by default.
+    a = await instances("collectif", inbox={"per_address_burst": 3, "per_address_per_second": 0.05})
+    peer = await peers(["alice"])
+    url = f"{a.actor_id}/inbox"
+    flooder = ["203.0.113.5"] * 3 + ["198.51.100.7, 203.0.113.5"]
+    # The forged left part of the last chain is not believed: still the flooder.
+    assert await _statuses(peer, url, flooder) == [400, 400, 400, 429]
+    # Another client behind the same proxy is not locked out by the flooder.
+    assert await _statuses(peer, url, ["203.0.113.6"]) == [400]
+
+
+async def test_forwarded_for_from_an_untrusted_peer_is_ignored(
+    instances: InstanceFactory, peers: PeerFactory
+) -> None:
+    a = await instances(
+        "collectif",
+        inbox={"per_address_burst": 3, "per_address_per_second": 0.05},
+        server={"trusted_proxies": ("192.0.2.1",)},
+    )
+    peer = await peers(["alice"])
+    url = f"{a.actor_id}/inbox"
+    # Inventing a new client address per request buys nothing: the peer's own counts.
+    forged = [f"203.0.113.{n}" for n in range(1, 6)]
+    assert await _statuses(peer, url, forged) == [400, 400, 400, 429, 429]

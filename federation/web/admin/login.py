@@ -11,6 +11,7 @@ from aiohttp import web
 
 from federation.accounts import sessions, store
 from federation.accounts.ratelimit import LoginLimiter
+from federation.web import clients
 from federation.web.admin import guard, views
 from federation.web.context import runtime
 
@@ -56,7 +57,7 @@ async def login(request: web.Request) -> web.Response:
     guard.check_csrf(form.get("csrf"), request.cookies.get(LOGIN_CSRF_COOKIE, "-"))
     login_name = str(form.get("login", "")).strip().lower()[:64]
     password = str(form.get("password", ""))
-    keys = [("account", (org.id, login_name)), ("address", request.remote or "?")]
+    keys = [("account", (org.id, login_name)), ("address", clients.of(request))]
     limiter = request.app[LIMITER]
     wait = limiter.wait_seconds(keys, time.monotonic())
     if wait > 0:
