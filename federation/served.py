@@ -1,5 +1,6 @@
-"""What every fediverse read asks for, kept a moment in memory: served documents as
-bytes with their ETag, and each domain's moved actors.
+"""What every fediverse request reads, kept a moment in memory: served documents as
+bytes with their ETag, each domain's moved actors, and each organisation's blocks
+(read on every inbox POST).
 
 Actor documents and WebFinger answers are read far more often than they change, and
 each used to cost two or three queries and a serialisation. The database stays the
@@ -8,11 +9,12 @@ authority:
 - an entry lives `TTL` seconds at most, so a change made by another process (the
   command line, another `declics serve`) is seen within `TTL`;
 - a commit of this process that wrote to a watched table (`local_actors`, whose rows
-  make the documents and the moves, and `object_versions`, the data policy whose
-  storage country an actor document states) clears every cache at once, so this
+  make the documents and the moves; `object_versions`, the data policy whose storage
+  country an actor document states; `blocks`) clears every cache at once, so this
   process sees its own writes immediately;
 - each cache holds at most `SIZE` entries (least recently used go), whatever the
-  requests: a WebFinger `resource` is chosen by the client.
+  requests: a WebFinger `resource` is chosen by the client. An organisation's
+  entry in `blocks` holds its whole block list (what a fan-out reads too).
 
 Only successful answers are kept; a 404 is asked again each time.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +35,7 @@ from federation.memo import Memo
 
 TTL = 2.0
 SIZE = 512
-WATCHED = frozenset({"local_actors", "object_versions"})
+WATCHED = frozenset({"local_actors", "object_versions", "blocks"})
 _TOUCHED = "declics_served_touched"
 
 
@@ -74,11 +77,14 @@ class ServedCache:
         self.documents: Memo[tuple[str, str, str], Document] = Memo(ttl, size)
         # Domain → its moved local actors (an empty tuple: nobody moved).
         self.moved: Memo[str, tuple[Any, ...]] = Memo(ttl, size)
+        # Organisation id → its blocks, as `actors.trust.matcher` builds them.
+        self.blocks: Memo[int, Callable[[str], bool]] = Memo(ttl, size)
         _LIVE.add(self)
 
     def clear(self) -> None:
         self.documents.clear()
         self.moved.clear()
+        self.blocks.clear()
 
 
 # Every cache of this process (tests run several instances in one process): a write by

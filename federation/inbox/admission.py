@@ -1,13 +1,14 @@
 """Who may send us activities at all: blocks, and the members-only mode.
 
 Blocks are checked before any fetch, from the request alone (the activity's actor
-and the signing key's host), so that a blocked party costs us nothing. Membership
+and the signing key's host), so that a blocked party costs us nothing; each
+organisation's blocks are kept a moment in memory (`federation.served`). Membership
 is checked after the signature, on the actor document the key fetch cached.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
 
@@ -39,10 +40,23 @@ async def check_blocks(
     key_id = _key_id(request)
     if key_id is not None:
         parties.append(key_id)
-    async with rt.sessions() as session:
-        blocking = await trust.blocking(session, organisations, parties)
-    if set(organisations) <= blocking:
-        raise Forbidden("you are blocked by this server")
+    for organisation in organisations:
+        blocked = await _blocks_of(rt, organisation)
+        if not any(blocked(party) for party in parties):
+            return
+    raise Forbidden("you are blocked by this server")
+
+
+async def _blocks_of(rt: Runtime, organisation: int) -> Callable[[str], bool]:
+    """The organisation's blocks, read once per `served.TTL` (federation.served): a
+    block recorded by this process applies to the next request, one recorded by
+    another process within `served.TTL`."""
+    blocked: Callable[[str], bool] | None = rt.served.blocks.get(organisation)
+    if blocked is None:
+        async with rt.sessions() as session:
+            blocked = await trust.matcher(session, organisation)
+        rt.served.blocks.put(organisation, blocked)
+    return blocked
 
 
 def is_member_document(document: object) -> bool:
