@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -16,6 +16,9 @@ from federation.served import ServedCache
 from federation.settings import Settings
 from federation.store.engine import make_engine, make_sessionmaker
 from federation.transport.client import FederationClient
+
+if TYPE_CHECKING:
+    from federation.inbox.batch import InboxWriter
 
 
 @dataclass
@@ -38,6 +41,9 @@ class Runtime:
     local_actors: Memo[tuple[str, str], Any] = field(default_factory=lambda: Memo(60.0))
     # Actor documents, WebFinger answers and moved actors, a few seconds (federation.served).
     served: ServedCache = field(default_factory=ServedCache)
+
+    # Accepted activities stored in groups (federation.inbox.batch), made at first use.
+    inbox_writer: InboxWriter | None = None
 
     # This process's SQLite writers take turns here (see `write`).
     sqlite_writer: asyncio.Lock = field(default_factory=asyncio.Lock)
