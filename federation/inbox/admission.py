@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
 
-from federation import charter, http_signatures
+from federation import charter
 from federation.actors import trust
 from federation.errors import Forbidden
 from federation.runtime import Runtime
@@ -20,24 +20,18 @@ from federation.store.models import RemoteActor
 from federation.vocab.normalize import Activity
 
 
-def _key_id(request: http_signatures.HttpRequest) -> str | None:
-    try:
-        return http_signatures.parse_signature(request).key_id
-    except http_signatures.SignatureError:
-        return None
-
-
 async def check_blocks(
     rt: Runtime,
     organisations: Sequence[int],
     actor_uri: str,
-    request: http_signatures.HttpRequest,
+    key_id: str | None,
 ) -> None:
-    """Refuse (403) a party that every addressed organisation blocks."""
+    """Refuse (403) a party that every addressed organisation blocks: the activity's
+    actor, or the owner of the signing key (`key_id`, None if the signature is
+    unreadable; it is refused later anyway)."""
     if not organisations:
         return
     parties = [actor_uri]
-    key_id = _key_id(request)
     if key_id is not None:
         parties.append(key_id)
     for organisation in organisations:

@@ -106,13 +106,24 @@ def _check_origin(activity: Activity) -> None:
         raise Unauthorized("cannot delete an object of another server")
 
 
-async def _verify(
-    rt: Runtime, request: http_signatures.HttpRequest, signer: Signer
-) -> tuple[http_signatures.ParsedSignature, keys.ResolvedKey]:
+def _parse_signature(
+    request: http_signatures.HttpRequest,
+) -> http_signatures.ParsedSignature | http_signatures.SignatureError:
+    """Parsed once: the blocks read its keyId, `_verify` refuses its error (401)."""
     try:
-        parsed = http_signatures.parse_signature(request)
+        return http_signatures.parse_signature(request)
     except http_signatures.SignatureError as err:
-        raise Unauthorized(err.reason) from err
+        return err
+
+
+async def _verify(
+    rt: Runtime,
+    request: http_signatures.HttpRequest,
+    signer: Signer,
+    parsed: http_signatures.ParsedSignature | http_signatures.SignatureError,
+) -> tuple[http_signatures.ParsedSignature, keys.ResolvedKey]:
+    if isinstance(parsed, http_signatures.SignatureError):
+        raise Unauthorized(parsed.reason) from parsed
     try:
         # Refused here, not by the fetch: a file: or ftp: key is no temporary failure.
         check_http_uri(parsed.key_id, "the signature's keyId")
@@ -234,8 +245,10 @@ async def receive(
         and await _is_unknown(rt, activity.actor)
     ):
         return Accepted(duplicate=True, activity_id=activity.id)
-    await admission.check_blocks(rt, organisations, activity.actor, request)
-    _parsed, key = await _verify(rt, request, signer)
+    parsed = _parse_signature(request)
+    key_id = None if isinstance(parsed, http_signatures.SignatureError) else parsed.key_id
+    await admission.check_blocks(rt, organisations, activity.actor, key_id)
+    _parsed, key = await _verify(rt, request, signer, parsed)
     signed_by_actor = urldefrag(key.owner).url == activity.actor
     if guard is not None:
         sender = urldefrag(key.owner).url
