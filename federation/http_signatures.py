@@ -425,7 +425,10 @@ def _parse_auth_params(raw: str) -> dict[str, str]:
         if name in params:
             raise SignatureError(f"duplicate signature parameter {name!r}")
         quoted = match.group(2)
-        params[name] = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else match.group(3)
+        if quoted is None:
+            params[name] = match.group(3)
+        else:
+            params[name] = re.sub(r"\\(.)", r"\1", quoted) if "\\" in quoted else quoted
         pos = match.end()
         if pos < len(text):
             if text[pos] != ",":

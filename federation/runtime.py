@@ -6,15 +6,19 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from federation.clock import Clock, SystemClock
 from federation.memo import Memo
+from federation.served import ServedCache
 from federation.settings import Settings
 from federation.store.engine import make_engine, make_sessionmaker
 from federation.transport.client import FederationClient
+
+if TYPE_CHECKING:
+    from federation.inbox.batch import InboxWriter
 
 
 @dataclass
@@ -35,6 +39,11 @@ class Runtime:
     signers: Memo[str, Any] = field(default_factory=lambda: Memo(60.0))
     live_hosts: Memo[str, bool] = field(default_factory=lambda: Memo(60.0))
     local_actors: Memo[tuple[str, str], Any] = field(default_factory=lambda: Memo(60.0))
+    # Actor documents, WebFinger answers and moved actors, a few seconds (federation.served).
+    served: ServedCache = field(default_factory=ServedCache)
+
+    # Accepted activities stored in groups (federation.inbox.batch), made at first use.
+    inbox_writer: InboxWriter | None = None
 
     # This process's SQLite writers take turns here (see `write`).
     sqlite_writer: asyncio.Lock = field(default_factory=asyncio.Lock)

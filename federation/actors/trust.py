@@ -7,7 +7,7 @@ what the shared inbox and the crawler need before they know who is concerned.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -59,28 +59,9 @@ async def is_blocked(session: AsyncSession, local_actor_id: int | None, uri: str
     return (await session.execute(query.limit(1))).first() is not None
 
 
-async def blocking(
-    session: AsyncSession, local_actor_ids: Sequence[int], uris: Sequence[str]
-) -> set[int]:
-    """Which of the organisations block any of the parties `uris`: one query for all."""
-    domains = {suffix for uri in uris for suffix in _domain_suffixes(host_of(uri)) if suffix}
-    actors = {uri.split("#", 1)[0] for uri in uris if host_of(uri)}
-    if not local_actor_ids or not actors:
-        return set()
-    rows = await session.execute(
-        select(Block.local_actor_id)
-        .where(
-            Block.local_actor_id.in_(local_actor_ids),
-            ((Block.kind == DOMAIN) & Block.value.in_(domains))
-            | ((Block.kind == ACTOR) & Block.value.in_(actors)),
-        )
-        .distinct()
-    )
-    return {row[0] for row in rows.all()}
-
-
 async def matcher(session: AsyncSession, local_actor_id: int) -> Callable[[str], bool]:
-    """A check for many addresses at once (a fan-out): the blocks are read once."""
+    """A check for many addresses at once (a fan-out, the inbox's memo of blocks):
+    the blocks are read once."""
     rows = (
         await session.execute(
             select(Block.kind, Block.value).where(Block.local_actor_id == local_actor_id)

@@ -1,17 +1,18 @@
 """Who may send us activities at all: blocks, and the members-only mode.
 
 Blocks are checked before any fetch, from the request alone (the activity's actor
-and the signing key's host), so that a blocked party costs us nothing. Membership
+and the signing key's host), so that a blocked party costs us nothing; each
+organisation's blocks are kept a moment in memory (`federation.served`). Membership
 is checked after the signature, on the actor document the key fetch cached.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
 
-from federation import charter, http_signatures
+from federation import charter
 from federation.actors import trust
 from federation.errors import Forbidden
 from federation.runtime import Runtime
@@ -19,30 +20,37 @@ from federation.store.models import RemoteActor
 from federation.vocab.normalize import Activity
 
 
-def _key_id(request: http_signatures.HttpRequest) -> str | None:
-    try:
-        return http_signatures.parse_signature(request).key_id
-    except http_signatures.SignatureError:
-        return None
-
-
 async def check_blocks(
     rt: Runtime,
     organisations: Sequence[int],
     actor_uri: str,
-    request: http_signatures.HttpRequest,
+    key_id: str | None,
 ) -> None:
-    """Refuse (403) a party that every addressed organisation blocks."""
+    """Refuse (403) a party that every addressed organisation blocks: the activity's
+    actor, or the owner of the signing key (`key_id`, None if the signature is
+    unreadable; it is refused later anyway)."""
     if not organisations:
         return
     parties = [actor_uri]
-    key_id = _key_id(request)
     if key_id is not None:
         parties.append(key_id)
-    async with rt.sessions() as session:
-        blocking = await trust.blocking(session, organisations, parties)
-    if set(organisations) <= blocking:
-        raise Forbidden("you are blocked by this server")
+    for organisation in organisations:
+        blocked = await _blocks_of(rt, organisation)
+        if not any(blocked(party) for party in parties):
+            return
+    raise Forbidden("you are blocked by this server")
+
+
+async def _blocks_of(rt: Runtime, organisation: int) -> Callable[[str], bool]:
+    """The organisation's blocks, read once per `served.TTL` (federation.served): a
+    block recorded by this process applies to the next request, one recorded by
+    another process within `served.TTL`."""
+    blocked: Callable[[str], bool] | None = rt.served.blocks.get(organisation)
+    if blocked is None:
+        async with rt.sessions() as session:
+            blocked = await trust.matcher(session, organisation)
+        rt.served.blocks.put(organisation, blocked)
+    return blocked
 
 
 def is_member_document(document: object) -> bool:

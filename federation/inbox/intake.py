@@ -16,14 +16,13 @@ from datetime import timedelta
 from urllib.parse import urldefrag
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 
 from federation import http_signatures, proofs
 from federation.actors import keys, local
-from federation.delivery import hosts, queue
+from federation.delivery import queue
 from federation.errors import BadRequest, Unauthorized, Unavailable
-from federation.inbox import admission
+from federation.inbox import admission, batch
 from federation.inbox.guard import InboxGuard
 from federation.inbox.states import InboxState
 from federation.observability import logs
@@ -107,13 +106,24 @@ def _check_origin(activity: Activity) -> None:
         raise Unauthorized("cannot delete an object of another server")
 
 
-async def _verify(
-    rt: Runtime, request: http_signatures.HttpRequest, signer: Signer
-) -> tuple[http_signatures.ParsedSignature, keys.ResolvedKey]:
+def _parse_signature(
+    request: http_signatures.HttpRequest,
+) -> http_signatures.ParsedSignature | http_signatures.SignatureError:
+    """Parsed once: the blocks read its keyId, `_verify` refuses its error (401)."""
     try:
-        parsed = http_signatures.parse_signature(request)
+        return http_signatures.parse_signature(request)
     except http_signatures.SignatureError as err:
-        raise Unauthorized(err.reason) from err
+        return err
+
+
+async def _verify(
+    rt: Runtime,
+    request: http_signatures.HttpRequest,
+    signer: Signer,
+    parsed: http_signatures.ParsedSignature | http_signatures.SignatureError,
+) -> tuple[http_signatures.ParsedSignature, keys.ResolvedKey]:
+    if isinstance(parsed, http_signatures.SignatureError):
+        raise Unauthorized(parsed.reason) from parsed
     try:
         # Refused here, not by the fetch: a file: or ftp: key is no temporary failure.
         check_http_uri(parsed.key_id, "the signature's keyId")
@@ -235,8 +245,10 @@ async def receive(
         and await _is_unknown(rt, activity.actor)
     ):
         return Accepted(duplicate=True, activity_id=activity.id)
-    await admission.check_blocks(rt, organisations, activity.actor, request)
-    _parsed, key = await _verify(rt, request, signer)
+    parsed = _parse_signature(request)
+    key_id = None if isinstance(parsed, http_signatures.SignatureError) else parsed.key_id
+    await admission.check_blocks(rt, organisations, activity.actor, key_id)
+    _parsed, key = await _verify(rt, request, signer, parsed)
     signed_by_actor = urldefrag(key.owner).url == activity.actor
     if guard is not None:
         sender = urldefrag(key.owner).url
@@ -248,34 +260,25 @@ async def receive(
     await _check_proofs(rt, document, activity, signer, signed_by_actor=signed_by_actor)
     await admission.check_membership(rt, activity)
     now = rt.clock.now()
-    alive = False
-    try:
-        async with rt.write() as session:
-            # A plain INSERT: the unit of work of an ORM object costs more than the
-            # statement itself on this path.
-            await session.execute(
-                insert(InboxItem).values(
-                    activity_uri=activity.id,
-                    activity_type=activity.type,
-                    actor_uri=activity.actor,
-                    recipient_id=recipient.id if recipient is not None else None,
-                    payload=document,
-                    state=InboxState.RECEIVED.value,
-                    attempts=0,
-                    next_attempt_at=now,
-                    received_at=now,
-                )
-            )
-            # The host speaks again: resume what we had parked for it (a host seen
-            # alive in the last minute has nothing parked worth a query per request).
-            host = queue.inbox_host(activity.actor)
-            if rt.live_hosts.get(host) is None:
-                await hosts.revive(session, host, now)
-                alive = True
-    except IntegrityError:
+    if rt.inbox_writer is None:
+        rt.inbox_writer = batch.InboxWriter(rt)
+    # Stored with the other POSTs accepted meanwhile, in one transaction.
+    stored = await rt.inbox_writer.store(
+        {
+            "activity_uri": activity.id,
+            "activity_type": activity.type,
+            "actor_uri": activity.actor,
+            "recipient_id": recipient.id if recipient is not None else None,
+            "payload": document,
+            "state": InboxState.RECEIVED.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "received_at": now,
+        },
+        queue.inbox_host(activity.actor),
+    )
+    if not stored:
         return Accepted(duplicate=True, activity_id=activity.id)
-    if alive:
-        rt.live_hosts.put(host, True)
     rt.inbox_wakeup.set()
     return Accepted(duplicate=False, activity_id=activity.id)
 

@@ -14,6 +14,7 @@ directly, and several published contexts are not resolvable anyway.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from typing import Final, TypeAlias
 from urllib.parse import urlsplit
@@ -181,6 +182,10 @@ def _optional_str(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+# \s is str.isspace() (both are Py_UNICODE_ISSPACE), with the C0 controls and DEL.
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
 def check_http_uri(value: object, what: str) -> str:
     """Return ``value`` if it is an absolute http(s) URI of at most 2048 characters.
 
@@ -191,7 +196,7 @@ def check_http_uri(value: object, what: str) -> str:
     reason = f"{what} is not an http(s) URI"
     if not isinstance(value, str) or not value or len(value) > MAX_URI_LENGTH:
         raise ProtocolError(reason)
-    if any(char.isspace() or ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+    if _SPACE_OR_CONTROL.search(value):
         raise ProtocolError(reason)
     try:
         parts = urlsplit(value)

@@ -13,11 +13,17 @@ from federation.actors import local, trust
 from federation.content import declarations, identity, participation
 from federation.errors import BadRequest, NotFound
 from federation.outbox import collections
+from federation.served import Document
 from federation.store.models import Interaction, LocalActor, LocalObject, OutboxActivity
 from federation.vocab import build
 from federation.web import pages
-from federation.web.context import application, organisation, runtime
-from federation.web.negotiation import activity_json, wants_activity_json
+from federation.web.context import application, domain, organisation, runtime
+from federation.web.negotiation import (
+    ACTIVITY_JSON_HEADERS,
+    AS2_CONTENT_TYPE,
+    activity_json,
+    wants_activity_json,
+)
 
 
 def _page(request: web.Request) -> int | None:
@@ -30,10 +36,24 @@ def _page(request: web.Request) -> int | None:
 
 
 async def actor(request: web.Request) -> web.StreamResponse:
-    org = await organisation(request, request.match_info["username"])
+    username = request.match_info["username"]
     if wants_activity_json(request):
-        return activity_json(await _document(request, org))
+        return await _served_document(request, username)
+    org = await organisation(request, username)
     return await pages.profile(request, org)
+
+
+async def _served_document(request: web.Request, username: str) -> web.Response:
+    """The actor document from the served cache (federation.served), with its ETag."""
+    rt = runtime(request)
+    key = ("actor", domain(request), username)
+    served = rt.served.documents.get(key)
+    if served is None:
+        org = await organisation(request, username)
+        body = json.dumps(await _document(request, org), ensure_ascii=False).encode("utf-8")
+        served = Document.of(body, AS2_CONTENT_TYPE, ACTIVITY_JSON_HEADERS)
+        rt.served.documents.put(key, served)
+    return served.response(request)
 
 
 async def _document(request: web.Request, org: LocalActor) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from aiohttp.typedefs import Handler
 from sqlalchemy import select
 
 from federation.portability.move import new_location
+from federation.runtime import Runtime
 from federation.store.models import LocalActor, LocalObject
 from federation.web.context import domain, runtime
 from federation.web.negotiation import wants_activity_json
@@ -20,31 +21,42 @@ def _parents(path: str) -> list[str]:
     return ["/".join(parts[:n]) for n in range(len(parts), 1, -1)]
 
 
+async def _moved_actors(rt: Runtime, here: str) -> tuple[LocalActor, ...]:
+    """The domain's moved actors, kept `served.TTL` seconds: nothing to query on the
+    GETs of a domain where nobody moved (nearly every one)."""
+    moved = rt.served.moved.get(here)
+    if moved is None:
+        async with rt.sessions() as session:
+            moved = tuple(
+                (
+                    await session.execute(
+                        select(LocalActor).where(
+                            LocalActor.domain == here, LocalActor.moved_to.is_not(None)
+                        )
+                    )
+                ).scalars()
+            )
+        rt.served.moved.put(here, moved)
+    return moved
+
+
 async def redirect_for(request: web.Request) -> str | None:
     rt = runtime(request)
     path = request.path
     if path.startswith(("/static/", "/.well-known/", "/nodeinfo/")):
         return None
+    moved = await _moved_actors(rt, domain(request))
+    if not moved:
+        return None
+    for actor in moved:
+        if path == f"/@{actor.username}" or (
+            path == f"/users/{actor.username}" and not wants_activity_json(request)
+        ):
+            return actor.moved_to
+    if path.startswith(("/users/", "/@")):
+        return None
+    by_id = {actor.id: actor for actor in moved}
     async with rt.sessions() as session:
-        moved = list(
-            (
-                await session.execute(
-                    select(LocalActor).where(
-                        LocalActor.domain == domain(request), LocalActor.moved_to.is_not(None)
-                    )
-                )
-            ).scalars()
-        )
-        if not moved:
-            return None
-        for actor in moved:
-            if path == f"/@{actor.username}" or (
-                path == f"/users/{actor.username}" and not wants_activity_json(request)
-            ):
-                return actor.moved_to
-        if path.startswith(("/users/", "/@")):
-            return None
-        by_id = {actor.id: actor for actor in moved}
         owner = (
             (
                 await session.execute(

@@ -9,6 +9,8 @@ from aiohttp import web
 
 AS2_TYPES = ("application/activity+json", "application/ld+json")
 AS2_CONTENT_TYPE = "application/activity+json"
+ACTIVITY_JSON_HEADERS = {"Vary": "Accept", "Cache-Control": "max-age=180"}
+JSON_HEADERS = {"Access-Control-Allow-Origin": "*"}
 
 
 def weighted(header: str) -> list[tuple[str, float]]:
@@ -45,7 +47,7 @@ def activity_json(document: Any, status: int = 200) -> web.Response:
         status=status,
         content_type=AS2_CONTENT_TYPE,
         charset="utf-8",
-        headers={"Vary": "Accept", "Cache-Control": "max-age=180"},
+        headers=ACTIVITY_JSON_HEADERS,
     )
 
 
@@ -54,5 +56,5 @@ def json_response(document: Any, content_type: str = "application/json") -> web.
         body=json.dumps(document, ensure_ascii=False).encode("utf-8"),
         content_type=content_type,
         charset="utf-8",
-        headers={"Access-Control-Allow-Origin": "*"},
+        headers=JSON_HEADERS,
     )

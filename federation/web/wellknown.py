@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -11,10 +13,14 @@ from federation import SOFTWARE_NAME, __version__, charter
 from federation.actors import local, webfinger
 from federation.errors import BadRequest, NotFound
 from federation.network import CHARTER_VERSION, NETWORK_NAME
+from federation.served import Document
 from federation.store.models import LocalActor, LocalObject
 from federation.vocab.constants import AS_MEDIA_TYPE
 from federation.web.context import domain, runtime
-from federation.web.negotiation import json_response
+from federation.web.negotiation import JSON_HEADERS, json_response
+
+JRD_CONTENT_TYPE = "application/jrd+json"
+JRD_HEADERS = {**JSON_HEADERS, "Cache-Control": "max-age=259200"}
 
 
 async def _actor_for_resource(request: web.Request, resource: str) -> LocalActor:
@@ -54,6 +60,19 @@ async def webfinger_handler(request: web.Request) -> web.Response:
     resource = request.query.get("resource", "").strip()
     if not resource:
         raise BadRequest("missing resource parameter")
+    # Kept a moment as bytes (federation.served): asked on every follow and mention.
+    rt = runtime(request)
+    key = ("jrd", domain(request), resource)
+    served = rt.served.documents.get(key)
+    if served is None:
+        document = await _jrd(request, resource)
+        body = json.dumps(document, ensure_ascii=False).encode("utf-8")
+        served = Document.of(body, JRD_CONTENT_TYPE, JRD_HEADERS)
+        rt.served.documents.put(key, served)
+    return served.response(request)
+
+
+async def _jrd(request: web.Request, resource: str) -> dict[str, Any]:
     actor = await _actor_for_resource(request, resource)
     urls = local.urls_of(actor)
     document = webfinger.jrd(local.handle_of(actor), urls.id, urls.profile)
@@ -71,9 +90,7 @@ async def webfinger_handler(request: web.Request) -> web.Response:
                 "href": urls.id,
             }
         )
-    response = json_response(document, "application/jrd+json")
-    response.headers["Cache-Control"] = "max-age=259200"
-    return response
+    return document
 
 
 async def host_meta(request: web.Request) -> web.Response:
