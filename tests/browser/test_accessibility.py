@@ -15,7 +15,7 @@ from tests.conftest import InstanceFactory, PeerFactory
 from tests.e2e.test_commons import publish_commons
 from tests.e2e.test_data_policy import EXAMPLE
 from tests.e2e.test_data_policy import publish as publish_policy
-from tests.e2e.test_delivery_outcomes import followed_by
+from tests.e2e.test_delivery_outcomes import delivery_of, followed_by
 from tests.e2e.test_interactions import reply
 from tests.e2e.test_practices import practice_file, publish, publish_commitments
 from tests.support.admin import PASSWORD, add_account
@@ -68,10 +68,14 @@ def with_lang(url: str, lang: str) -> str:
 
 async def furnished(instances: InstanceFactory, peers: PeerFactory) -> tuple[Instance, str]:
     """An instance with a practice replied to by a peer, commitments with a history, a
-    tool and an event, and something in the delivery ledger."""
+    tool, an event, a data policy, and a delivery ledger with a delivered and a failed
+    row (one follower is down)."""
     a = await instances("collectif", delivery=FAST)
     peer = await peers(["alice"])
+    down = await peers(["bob"])
     await followed_by(a, peer)
+    await followed_by(a, down, "bob")
+    await down.stop()
     practice = await publish(a, practice_file("Mutualiser la paie"))
     status, answer = await peer.send(
         "alice", f"{a.base_url}/inbox", reply(peer, practice, "<p>Merci, <em>très</em> utile !</p>")
@@ -83,9 +87,10 @@ async def furnished(instances: InstanceFactory, peers: PeerFactory) -> tuple[Ins
     await publish_policy(a, EXAMPLE.read_text(encoding="utf-8"))
 
     async def delivered() -> bool:
-        return bool(peer.inbox_of("Create"))
+        failed = await delivery_of(a, f"{down.base}/inbox")
+        return bool(peer.inbox_of("Create")) and failed is not None and failed.attempts >= 1
 
-    await until(delivered, what="a delivery to the peer")
+    await until(delivered, what="a delivery to the peer, a failed one to the other")
     return a, practice
 
 
@@ -156,6 +161,11 @@ async def test_public_and_admin_pages_pass_axe_in_french_and_english(
             await admin.click("table a[href^='/admin/deliveries/'] >> nth=0")
             await admin.wait_for_selector("table.ledger")
             problems += await audit(admin, source, f"delivery ledger [{lang}]")
+        # A hidden reply is drawn paler: still readable enough.
+        await admin.goto(f"{a.base_url}/admin/replies")
+        await admin.click("article.reply >> button:has-text('Hide')")
+        await admin.wait_for_selector("article.reply.hidden-reply")
+        problems += await audit(admin, source, "replies with a hidden one [en]")
         # The audit can fail: an unlabelled field and a pale text are found.
         await admin.evaluate(
             """document.querySelector("main").insertAdjacentHTML("beforeend",
