@@ -126,6 +126,8 @@ async def audit(page: Page, source: str, where: str) -> list[str]:
     return [f"{where}: {v['rule']} ({v['impact']}) {v['help']} at {v['nodes']}" for v in found]
 
 
+# 18 pages in two languages, one audit each: about 30 s, more on a loaded machine.
+@pytest.mark.timeout(300)
 async def test_public_and_admin_pages_pass_axe_in_french_and_english(
     instances: InstanceFactory, peers: PeerFactory, tmp_path: Path
 ) -> None:
