@@ -32,8 +32,11 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
 @asynccontextmanager
-async def chromium(profile: Path, *, javascript: bool = True) -> AsyncIterator[BrowserContext]:
-    """Debian's Chromium with a fresh profile directory (skips when it is missing)."""
+async def chromium(
+    profile: Path, *, javascript: bool = True, bypass_csp: bool = False
+) -> AsyncIterator[BrowserContext]:
+    """Debian's Chromium with a fresh profile directory (skips when it is missing).
+    `bypass_csp` only for tools injected into the page (the accessibility audit)."""
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (scripts/setup installs it with apt-get)")
     if importlib.util.find_spec("playwright") is None:
@@ -48,6 +51,7 @@ async def chromium(profile: Path, *, javascript: bool = True) -> AsyncIterator[B
             args=ARGS,
             locale="fr-FR",
             java_script_enabled=javascript,
+            bypass_csp=bypass_csp,
         )
         context.set_default_timeout(15_000)
         try:
