@@ -14,13 +14,14 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from federation.content import practices
 from federation.runtime import build_runtime
@@ -173,11 +174,20 @@ async def test_postgres_crash_and_restart_loses_nothing(
         workers = workers_alive()
         assert sum("Worker.run_forever" in n or "Processor.run_forever" in n for n in workers)
 
-        # A practice published just before the crash: its deliveries wait in the queue.
+        # A practice published just before the crash: its deliveries wait in the queue
+        # (due a moment later, so that no poll of the worker can send them first).
         org = await a.organisation()
         async with a.rt.sessions.begin() as session:
             draft = practices.parse_file(PRACTICE, "CC0-1.0")
             practice, create = await practices.publish(session, org, draft, a.rt.clock.now(), "fr")
+            await session.flush()
+            queued = await session.execute(
+                update(Delivery)
+                .where(Delivery.activity_id == create.id)
+                .values(next_attempt_at=a.rt.clock.now() + timedelta(seconds=2))
+                .returning(Delivery.state)
+            )
+            assert queued.scalars().all() == ["pending", "pending"]
         before = await counts(a)
         await asyncio.to_thread(cluster.crash)
         a.rt.delivery_wakeup.set()  # the worker looks at once, and finds no database
