@@ -26,7 +26,7 @@ def is_sqlite(url: str) -> bool:
 CONNECT_TIMEOUT_SECONDS = 10.0
 
 
-def _postgres_connector(url: str) -> Callable[[], Awaitable[Any]]:
+def postgres_connector(url: str) -> Callable[[], Awaitable[Any]]:
     """asyncpg.connect for the URL, a refused or silent server raised as a driver error.
 
     asyncpg raises the socket's OSError (connection refused, no route) or TimeoutError
@@ -55,7 +55,7 @@ def make_engine(settings: Settings) -> AsyncEngine:
         # disconnect, and SQLAlchemy then drops the whole pool (tests/e2e/
         # test_postgres_outage.py recovers without it).
         return create_async_engine(
-            url, pool_size=10, max_overflow=10, async_creator=_postgres_connector(url)
+            url, pool_size=10, max_overflow=10, async_creator=postgres_connector(url)
         )
     engine = create_async_engine(url, connect_args={"timeout": 30})
     busy = settings.database.busy_timeout_ms
