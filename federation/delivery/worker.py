@@ -288,9 +288,9 @@ class DeliveryWorker:
                 outcome.reason,
             )
 
-    async def _flush_soon(self) -> None:
+    async def _flush_soon(self, delay: float = FLUSH_DELAY) -> None:
         try:
-            await asyncio.sleep(FLUSH_DELAY)
+            await asyncio.sleep(delay)
         finally:
             self._flusher = None
         await self._flush()
@@ -315,7 +315,9 @@ class DeliveryWorker:
             log.warning("delivery worker: cannot record deliveries (%s); retrying", err.orig)
             self._delivered[:0] = batch
             if self._flusher is None:
-                self._flusher = asyncio.create_task(self._flush_soon())
+                # Not every FLUSH_DELAY: a long outage would log twenty lines a second.
+                retry = max(self.rt.settings.delivery.poll_interval_seconds, 1.0)
+                self._flusher = asyncio.create_task(self._flush_soon(retry))
 
     async def _mark_gone(self, session: AsyncSession, inbox_url: str, now: datetime) -> None:
         actors = (

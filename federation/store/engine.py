@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,10 +21,42 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+# A PostgreSQL server that does not answer a connection attempt in this long counts
+# as unavailable (asyncpg's own default is 60 s, longer than any sender waits).
+CONNECT_TIMEOUT_SECONDS = 10.0
+
+
+def postgres_connector(url: str) -> Callable[[], Awaitable[Any]]:
+    """asyncpg.connect for the URL, a refused or silent server raised as a driver error.
+
+    asyncpg raises the socket's OSError (connection refused, no route) or TimeoutError
+    as they are, and SQLAlchemy wraps only driver errors in DBAPIError: unwrapped, a
+    server that is down would be a 500 and would stop a worker instead of pausing it.
+    """
+    import asyncpg
+
+    parsed = make_url(url)
+    _args, options = parsed.get_dialect()().create_connect_args(parsed)
+
+    async def connect() -> Any:
+        try:
+            return await asyncpg.connect(timeout=CONNECT_TIMEOUT_SECONDS, **options)
+        except (OSError, TimeoutError) as err:
+            message = f"cannot connect to PostgreSQL: {str(err) or type(err).__name__}"
+            raise asyncpg.exceptions.ClientCannotConnectError(message) from err
+
+    return connect
+
+
 def make_engine(settings: Settings) -> AsyncEngine:
     url = settings.database_url
     if not is_sqlite(url):
-        return create_async_engine(url, pool_size=10, max_overflow=10)
+        # No pre-ping: a pooled connection that died with the server fails as a
+        # disconnect, and SQLAlchemy then drops the whole pool (tests/e2e/
+        # test_postgres_outage.py recovers without it).
+        return create_async_engine(
+            url, pool_size=10, max_overflow=10, async_creator=postgres_connector(url)
+        )
     engine = create_async_engine(url, connect_args={"timeout": 30})
     busy = settings.database.busy_timeout_ms
 

@@ -14,6 +14,8 @@ from federation.store.models import LocalActor, LocalObject
 from federation.web.context import domain, runtime
 from federation.web.negotiation import wants_activity_json
 
+OPERATIONS = frozenset({"/healthz", "/readyz", "/metrics"})
+
 
 def _parents(path: str) -> list[str]:
     """/commitments/versions/3 → itself, /commitments/versions, /commitments."""
@@ -43,7 +45,9 @@ async def _moved_actors(rt: Runtime, here: str) -> tuple[LocalActor, ...]:
 async def redirect_for(request: web.Request) -> str | None:
     rt = runtime(request)
     path = request.path
-    if path.startswith(("/static/", "/.well-known/", "/nodeinfo/")):
+    # The probes never move, and must answer without the database: /healthz says the
+    # process lives while PostgreSQL is down, /readyz says why it is not ready.
+    if path in OPERATIONS or path.startswith(("/static/", "/.well-known/", "/nodeinfo/")):
         return None
     moved = await _moved_actors(rt, domain(request))
     if not moved:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from federation.store import models  # noqa: F401 - registers the tables
 from federation.store.base import Base
+from federation.store.engine import postgres_connector
 
 target_metadata = Base.metadata
 
@@ -36,7 +37,12 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async(url: str) -> None:
-    engine = create_async_engine(url, poolclass=pool.NullPool)
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, poolclass=pool.NullPool)
+    else:  # a server that is down: one line from the CLI, not a traceback
+        engine = create_async_engine(
+            url, poolclass=pool.NullPool, async_creator=postgres_connector(url)
+        )
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()
