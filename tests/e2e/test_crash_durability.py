@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
 
-import aiohttp
 from sqlalchemy import func, select
 
 from federation.actors import local
@@ -17,6 +15,7 @@ from federation.settings import load_settings
 from federation.store.models import Delivery, Follower, RemoteActor
 from tests.conftest import PeerFactory
 from tests.support.instance import init_instance
+from tests.support.serve import start_server
 from tests.support.wait import until
 
 FOLLOWERS = 300
@@ -58,40 +57,12 @@ async def seed_followers(data_dir: Path, peer_users: list[tuple[str, str]]) -> N
         await rt.close()
 
 
-async def start_server(data_dir: Path, base_url: str) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "DECLICS_DELIVERY__LEASE_SECONDS": "3",
-        "DECLICS_DELIVERY__CONCURRENCY": "8",
-        "DECLICS_DELIVERY__PER_HOST_CONCURRENCY": "8",
-        "DECLICS_DELIVERY__POLL_INTERVAL_SECONDS": "0.2",
-    }
-    host, port = base_url.split("://")[1].split(":")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "federation",
-        "serve",
-        "--data-dir",
-        str(data_dir),
-        "--host",
-        host,
-        "--port",
-        port,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-
-    async def answers() -> bool:
-        try:
-            async with aiohttp.ClientSession() as http, http.get(f"{base_url}/actor") as r:
-                return r.status == 200
-        except aiohttp.ClientError:
-            return False
-
-    await until(answers, timeout=20, what="the server to start")
-    return process
+SERVER_ENV = {
+    "DECLICS_DELIVERY__LEASE_SECONDS": "3",
+    "DECLICS_DELIVERY__CONCURRENCY": "8",
+    "DECLICS_DELIVERY__PER_HOST_CONCURRENCY": "8",
+    "DECLICS_DELIVERY__POLL_INTERVAL_SECONDS": "0.2",
+}
 
 
 async def run_cli(*args: str) -> str:
@@ -115,7 +86,7 @@ async def test_sigkill_during_fan_out_loses_no_delivery(tmp_path: Path, peers: P
     peer.delay = 0.05
     data_dir, base_url = await asyncio.to_thread(init_instance, tmp_path, "collectif")
     await seed_followers(data_dir, [(peer.actor_id(n), peer.inbox(n)) for n in names])
-    server = await start_server(data_dir, base_url)
+    server = await start_server(data_dir, base_url, SERVER_ENV)
     try:
         # When a note is posted from the command line while the server runs,
         # and the server is killed with SIGKILL in the middle of the fan-out
@@ -127,7 +98,7 @@ async def test_sigkill_during_fan_out_loses_no_delivery(tmp_path: Path, peers: P
         assert delivered_before_kill < FOLLOWERS, "the kill came too late to test anything"
 
         # Then after a restart every inbox gets the note, each signed
-        server = await start_server(data_dir, base_url)
+        server = await start_server(data_dir, base_url, SERVER_ENV)
         await until(lambda: _at_least(peer, FOLLOWERS), timeout=90, what="every delivery")
         # Rows the killed process held are re-sent once their lease expires.
         await until(lambda: _all_delivered(data_dir), timeout=30, what="the ledger to settle")

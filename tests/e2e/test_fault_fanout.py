@@ -15,7 +15,6 @@ twice during the fan-out. Afterwards:
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
@@ -31,6 +30,7 @@ from tests.e2e.test_crash_durability import run_cli, seed_followers
 from tests.support import sinks
 from tests.support.instance import init_instance
 from tests.support.net import free_port
+from tests.support.serve import start_server
 from tests.support.wait import until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,35 +82,6 @@ async def start_sink(kind: str, port: int, hosts: list[str]) -> asyncio.subproce
     return process
 
 
-async def start_server(data_dir: Path, base_url: str) -> asyncio.subprocess.Process:
-    host, port = base_url.split("://")[1].split(":")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "federation",
-        "serve",
-        "--data-dir",
-        str(data_dir),
-        "--host",
-        host,
-        "--port",
-        port,
-        env={**os.environ, **SERVER_ENV},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-
-    async def answers() -> bool:
-        try:
-            async with aiohttp.ClientSession() as http, http.get(f"{base_url}/actor") as r:
-                return r.status == 200
-        except aiohttp.ClientError:
-            return False
-
-    await until(answers, timeout=20, what="the server to start")
-    return process
-
-
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -155,7 +126,7 @@ async def test_fan_out_survives_bad_hosts_and_two_sigkills(tmp_path: Path) -> No
             data_dir, [(inbox.removesuffix("/inbox"), inbox) for inbox, _ in followers]
         )
         healthy = {inbox.split("://")[1] for inbox, ok in followers if ok}
-        server = await start_server(data_dir, base_url)
+        server = await start_server(data_dir, base_url, SERVER_ENV)
         await run_cli("post", "--data-dir", str(data_dir), "Annonce importante")
 
         for reached in (300, 800):
@@ -168,7 +139,7 @@ async def test_fan_out_survives_bad_hosts_and_two_sigkills(tmp_path: Path) -> No
             server.send_signal(signal.SIGKILL)
             await server.wait()
             assert len(await received(port)) < len(healthy), "killed too late to test anything"
-            server = await start_server(data_dir, base_url)
+            server = await start_server(data_dir, base_url, SERVER_ENV)
 
         async def all_healthy() -> bool:
             return await received(port) >= healthy

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -35,6 +33,7 @@ from federation.store.models import InboxItem
 from tests.conftest import PeerFactory
 from tests.support.instance import init_instance
 from tests.support.peer import Peer
+from tests.support.serve import start_server
 from tests.support.wait import until
 
 FLOOD_SECONDS = 4.0
@@ -72,35 +71,6 @@ def presign(peer: Peer, url: str, target: str, count: int) -> list[Request]:
         body = json.dumps(like(peer, name, target)).encode()
         requests.append((body, peer.signed_headers(name, url, body)))
     return requests
-
-
-async def start_server(data_dir: Path, base_url: str) -> asyncio.subprocess.Process:
-    host, port = base_url.split("://")[1].split(":")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "federation",
-        "serve",
-        "--data-dir",
-        str(data_dir),
-        "--host",
-        host,
-        "--port",
-        port,
-        env={**os.environ, **SERVER_ENV},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-
-    async def answers() -> bool:
-        try:
-            async with aiohttp.ClientSession() as http, http.get(f"{base_url}/actor") as r:
-                return r.status == 200
-        except aiohttp.ClientError:
-            return False
-
-    await until(answers, timeout=20, what="the server to start")
-    return process
 
 
 async def send(
@@ -181,7 +151,7 @@ async def test_ten_times_capacity_is_refused_not_queued_and_the_server_recovers(
     data_dir, base_url = await asyncio.to_thread(init_instance, tmp_path, "collectif")
     actor = f"{base_url}/users/collectif"
     url = f"{actor}/inbox"
-    server = await start_server(data_dir, base_url)
+    server = await start_server(data_dir, base_url, SERVER_ENV)
     try:
         warm = presign(peer, url, actor, 1200)
         connector = aiohttp.TCPConnector(limit=2000)
