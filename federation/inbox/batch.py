@@ -32,6 +32,15 @@ from federation.store.models import InboxItem
 # Rows per statement: far below SQLite's bound on parameters (9 columns each).
 MAX_BATCH = 256
 
+_TABLE = InboxItem.__table__
+# New rows only: RETURNING names those inserted, a duplicate id returns nothing.
+_INSERTS: dict[str, Any] = {
+    name: module.insert(_TABLE)
+    .on_conflict_do_nothing(index_elements=["activity_uri"])
+    .returning(_TABLE.c.activity_uri)
+    for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
+}
+
 
 @dataclass
 class _Waiting:
@@ -91,15 +100,12 @@ class InboxWriter:
         return [id(w.values) in firsts and w.values["activity_uri"] in inserted for w in batch]
 
     async def _insert(self, session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
-        dialect = session.get_bind().dialect.name
-        module: Any = postgresql if dialect == "postgresql" else sqlite
-        statement = (
-            module.insert(InboxItem)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["activity_uri"])
-            .returning(InboxItem.activity_uri)
-        )
-        return set((await session.execute(statement)).scalars())
+        # One statement with the rows as parameters (SQLAlchemy's "insertmanyvalues"
+        # sends them as one multi-row INSERT): compiled once per dialect and cached,
+        # where `.values(rows)` compiled a new statement for every batch.
+        connection = await session.connection()
+        statement = _INSERTS[connection.dialect.name]
+        return set((await connection.execute(statement, rows)).scalars())
 
     async def _revive(self, session: AsyncSession, batch: Sequence[_Waiting]) -> set[str]:
         # The host speaks again: resume what we had parked for it (a host seen alive
