@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.delivery import hosts
 from federation.runtime import Runtime
+from federation.store.engine import insert_or_ignore
 from federation.store.models import InboxItem
 
 # Rows per statement: far below SQLite's bound on parameters (9 columns each).
@@ -91,12 +91,9 @@ class InboxWriter:
         return [id(w.values) in firsts and w.values["activity_uri"] in inserted for w in batch]
 
     async def _insert(self, session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
-        dialect = session.get_bind().dialect.name
-        module: Any = postgresql if dialect == "postgresql" else sqlite
         statement = (
-            module.insert(InboxItem)
+            insert_or_ignore(session, InboxItem, ["activity_uri"])
             .values(rows)
-            .on_conflict_do_nothing(index_elements=["activity_uri"])
             .returning(InboxItem.activity_uri)
         )
         return set((await session.execute(statement)).scalars())
