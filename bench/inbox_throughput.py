@@ -121,6 +121,7 @@ async def run(args: argparse.Namespace) -> int:
             async with support.running(
                 support.declics_web(data_dir, declics_ip, workers=False),
                 f"{base_url}/healthz",
+                env=support.DEPLOYED_ENV,
                 log=work / "declics.log",
             ):
                 ours = await measure(
