@@ -1,11 +1,11 @@
-"""The client's connection pool: keep-alive connections kept idle, bounded.
+"""The client's connection pool: keep-alive connections kept idle, bounded in number.
 
 aiohttp's `TCPConnector` bounds the connections in use (`limit`, `limit_per_host`)
 but keeps every idle one until `keepalive_timeout`: a fan-out to 1,000 hosts with 4
 requests at once per host left 4,000 sockets open, about 9 KB of resident memory each
-(bench/README.md, round 3). The next delivery to a host needs one connection, so a
-host keeps at most `idle_per_host` idle connections (the most recently used), and at
-most `idle_hosts` hosts keep any (the least recently used host loses its own first).
+(bench/README.md, round 3). This connector keeps at most `max_idle` idle connections
+in all and closes the one idle for the longest first: a host being delivered to
+keeps its connections, one done with long ago loses them.
 """
 
 from __future__ import annotations
@@ -17,34 +17,47 @@ import aiohttp
 from aiohttp.client_proto import ResponseHandler
 from aiohttp.client_reqrep import ConnectionKey
 
-# One idle connection per host for the next delivery; 1,024 hosts, about 9 MB at most.
-IDLE_PER_HOST = 1
-IDLE_HOSTS = 1024
+# About 9 MB of sockets at most; as many hosts as the fan-out benchmark has.
+MAX_IDLE = 1024
 
 
 class BoundedIdleConnector(aiohttp.TCPConnector):
-    def __init__(
-        self, *, idle_per_host: int = IDLE_PER_HOST, idle_hosts: int = IDLE_HOSTS, **options: Any
-    ) -> None:
+    def __init__(self, *, max_idle: int = MAX_IDLE, **options: Any) -> None:
         super().__init__(**options)
-        self._idle_per_host = idle_per_host
-        self._idle_hosts = idle_hosts
-        # Hosts by the time their last connection went idle, oldest first.
-        self._released: OrderedDict[ConnectionKey, None] = OrderedDict()
+        self._max_idle = max_idle
+        # Connections in the order they went idle, oldest first. One may have been
+        # taken again or closed since: it is then only skipped when its turn comes.
+        self._idle_since: OrderedDict[ResponseHandler, ConnectionKey] = OrderedDict()
 
     def _release(
         self, key: ConnectionKey, protocol: ResponseHandler, *, should_close: bool = False
     ) -> None:
         super()._release(key, protocol, should_close=should_close)
         idle = self._conns.get(key)
-        if not idle:
+        if not idle or idle[-1][0] is not protocol:
+            return  # closed, not kept
+        self._idle_since[protocol] = key
+        self._idle_since.move_to_end(protocol)
+        while len(self._idle_since) > self._max_idle:
+            oldest, host = self._idle_since.popitem(last=False)
+            self._close_idle(host, oldest)
+
+    def _cleanup(self) -> None:
+        # aiohttp closes the connections idle past the keep-alive timeout: forget them
+        # (and those taken again since), so that closed ones are not held here.
+        super()._cleanup()
+        idle = {protocol for conns in self._conns.values() for protocol, _ in conns}
+        for protocol in [p for p in self._idle_since if p not in idle]:
+            del self._idle_since[protocol]
+
+    def _close_idle(self, key: ConnectionKey, protocol: ResponseHandler) -> None:
+        idle = self._conns.get(key)
+        if idle is None:
             return
-        while len(idle) > self._idle_per_host:
-            oldest, _ = idle.popleft()
-            oldest.close()
-        self._released[key] = None
-        self._released.move_to_end(key)
-        while len(self._released) > self._idle_hosts:
-            host, _ = self._released.popitem(last=False)
-            for stale, _ in self._conns.pop(host, ()):
-                stale.close()
+        for entry in idle:
+            if entry[0] is protocol:
+                idle.remove(entry)
+                protocol.close()
+                break
+        if not idle:
+            del self._conns[key]

@@ -1,5 +1,5 @@
-"""The client's pool keeps few idle connections: one per host, for a bounded number of
-hosts, the most recently used ones (federation/transport/pool.py)."""
+"""The client's pool keeps a bounded number of idle connections, closing the one idle
+for the longest first (federation/transport/pool.py)."""
 
 from __future__ import annotations
 
@@ -14,21 +14,15 @@ from federation.transport.pool import BoundedIdleConnector
 from tests.support.net import free_port, loopback_ip
 
 
-class Hosts:
+@pytest.fixture
+async def urls() -> AsyncIterator[list[str]]:
     """Three loopback hosts answering 200."""
 
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-        self.runners: list[web.AppRunner] = []
-
-
-@pytest.fixture
-async def hosts() -> AsyncIterator[Hosts]:
     async def ok(_request: web.Request) -> web.Response:
         await asyncio.sleep(0.05)  # overlapping requests need several connections
         return web.Response(text="ok")
 
-    result = Hosts()
+    runners, result = [], []
     for _ in range(3):
         app = web.Application()
         app.router.add_get("/", ok)
@@ -37,23 +31,23 @@ async def hosts() -> AsyncIterator[Hosts]:
         ip = loopback_ip()
         port = free_port(ip)
         await web.TCPSite(runner, ip, port).start()
-        result.runners.append(runner)
-        result.urls.append(f"http://{ip}:{port}/")
+        runners.append(runner)
+        result.append(f"http://{ip}:{port}/")
     yield result
-    for runner in result.runners:
+    for runner in runners:
         await runner.cleanup()
 
 
 class Counting:
     """A client session on the bounded connector, counting new and reused connections."""
 
-    def __init__(self, idle_hosts: int) -> None:
+    def __init__(self, max_idle: int) -> None:
         self.created = 0
         self.reused = 0
         trace = aiohttp.TraceConfig()
         trace.on_connection_create_end.append(self._created)
         trace.on_connection_reuseconn.append(self._reused)
-        connector = BoundedIdleConnector(idle_per_host=1, idle_hosts=idle_hosts, limit=32)
+        connector = BoundedIdleConnector(max_idle=max_idle, limit=32, limit_per_host=4)
         self.session = aiohttp.ClientSession(connector=connector, trace_configs=[trace])
 
     async def _created(self, *_: object) -> None:
@@ -62,38 +56,51 @@ class Counting:
     async def _reused(self, *_: object) -> None:
         self.reused += 1
 
-    async def get(self, url: str) -> None:
-        async with self.session.get(url) as response:
-            assert response.status == 200
-            await response.read()
+    async def get(self, url: str, times: int = 1) -> None:
+        async def one() -> None:
+            async with self.session.get(url) as response:
+                assert response.status == 200
+                await response.read()
+
+        await asyncio.gather(*(one() for _ in range(times)))
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        return self.created, self.reused
 
 
-async def test_a_burst_to_one_host_leaves_one_idle_connection(hosts: Hosts) -> None:
-    client = Counting(idle_hosts=8)
+async def test_no_more_idle_connections_are_kept_than_the_bound(urls: list[str]) -> None:
+    client = Counting(max_idle=2)
     try:
-        await asyncio.gather(*(client.get(hosts.urls[0]) for _ in range(4)))
-        assert (client.created, client.reused) == (4, 0)
-        # Two at once again: one finds the idle connection kept, the other opens one.
-        await asyncio.gather(*(client.get(hosts.urls[0]) for _ in range(2)))
-        assert (client.created, client.reused) == (5, 1)
-        # One at a time: the same connection every time.
-        for _ in range(3):
-            await client.get(hosts.urls[0])
-        assert (client.created, client.reused) == (5, 4)
+        await client.get(urls[0], times=4)
+        assert client.counts == (4, 0)
+        # Two of the four were kept: a second burst of four reuses two, opens two.
+        await client.get(urls[0], times=4)
+        assert client.counts == (6, 2)
     finally:
         await client.session.close()
 
 
-async def test_the_least_recently_used_host_loses_its_idle_connection(hosts: Hosts) -> None:
-    client = Counting(idle_hosts=2)
+async def test_a_busy_host_keeps_its_connections(urls: list[str]) -> None:
+    client = Counting(max_idle=4)
     try:
-        for url in hosts.urls:  # the third host pushes the first one out
+        for _ in range(5):
+            await client.get(urls[0], times=4)
+        assert client.counts == (4, 16)
+    finally:
+        await client.session.close()
+
+
+async def test_the_host_idle_for_the_longest_loses_its_connection(urls: list[str]) -> None:
+    client = Counting(max_idle=2)
+    try:
+        for url in urls:  # the third host's connection pushes the first one's out
             await client.get(url)
-        assert (client.created, client.reused) == (3, 0)
-        await client.get(hosts.urls[2])
-        await client.get(hosts.urls[1])
-        assert (client.created, client.reused) == (3, 2)
-        await client.get(hosts.urls[0])
-        assert (client.created, client.reused) == (4, 2)
+        assert client.counts == (3, 0)
+        await client.get(urls[2])
+        await client.get(urls[1])
+        assert client.counts == (3, 2)
+        await client.get(urls[0])
+        assert client.counts == (4, 2)
     finally:
         await client.session.close()
