@@ -50,6 +50,9 @@ class JSONType(TypeDecorator[Any]):
 
     impl = JSON
     cache_ok = True
+    # As JSON's own: None is stored as JSON null by the ORM, and values are not hashed.
+    should_evaluate_none = True
+    hashable = False
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
