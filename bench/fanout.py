@@ -152,6 +152,7 @@ async def run(args: argparse.Namespace) -> int:
             support.running(
                 support.declics_web(data_dir, INSTANCE_IP, workers=True),
                 f"{base_url}/healthz",
+                env=support.DEPLOYED_ENV,
                 log=work / "declics.log",
             ) as server,
         ):

@@ -126,6 +126,7 @@ async def run(args: argparse.Namespace) -> int:
             async with support.running(
                 support.declics_web(data_dir, declics_ip, workers=False),
                 f"{base_url}/healthz",
+                env=support.DEPLOYED_ENV,
                 log=work / "declics.log",
             ) as server:
                 ours = await measure(

@@ -71,7 +71,9 @@ async def run(args: argparse.Namespace) -> int:
         actor_url = f"{base_url}/users/collectif"
         finger_url = f"{base_url}/.well-known/webfinger?resource=acct:collectif@{base_url[7:]}"
         async with support.running(
-            support.declics_web(data_dir, declics_ip, workers=False), f"{base_url}/healthz"
+            support.declics_web(data_dir, declics_ip, workers=False),
+            f"{base_url}/healthz",
+            env=support.DEPLOYED_ENV,
         ) as server:
             actor = await measure("declics actor", actor_url, AS, args, work, server)
             finger = await measure(

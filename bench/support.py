@@ -28,6 +28,9 @@ from tests.support.net import free_port
 
 PYTHON = sys.executable
 REPO = Path(__file__).resolve().parents[1]
+# The environment deploy/ gives `declics serve` and `declics worker` (Dockerfile,
+# systemd units): Déclics servers of the benchmarks run as deployed.
+DEPLOYED_ENV = {"MALLOC_ARENA_MAX": "2"}
 
 
 @contextlib.asynccontextmanager

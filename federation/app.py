@@ -20,8 +20,8 @@ from federation.web.keys import INBOX_GUARD, RUNTIME, TEMPLATES
 from federation.web.middlewares import errors
 from federation.web.moved import moved
 from federation.web.ops import request_ids
-from federation.web.pages import make_environment
 from federation.web.routes import add_routes
+from federation.web.templates import Templates
 
 
 def create_app(runtime: Runtime, *, run_workers: bool = True) -> web.Application:
@@ -32,7 +32,7 @@ def create_app(runtime: Runtime, *, run_workers: bool = True) -> web.Application
         client_max_size=runtime.settings.inbox.max_body_bytes,
     )
     app[RUNTIME] = runtime
-    app[TEMPLATES] = make_environment()
+    app[TEMPLATES] = Templates()
     app[INBOX_GUARD] = InboxGuard(runtime.settings.inbox)
     app[LIMITER] = LoginLimiter()
     add_routes(app)

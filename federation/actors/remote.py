@@ -7,13 +7,11 @@ from urllib.parse import urldefrag
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation import keypairs
 from federation.runtime import Runtime
-from federation.store.engine import dialect_name
+from federation.store.engine import insert_or_ignore
 from federation.store.models import RemoteActor, RemoteKey
 from federation.transport.client import FetchError, Signer
 from federation.vocab.normalize import Actor, ProtocolError, host_of, parse_actor
@@ -45,10 +43,8 @@ async def store(session: AsyncSession, actor: Actor, now: datetime) -> RemoteAct
     row = await get_cached(session, actor.id)
     if row is None:
         # Two requests may cache the same actor at once: the second one updates.
-        insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
         await session.execute(
-            insert(RemoteActor)
-            .values(
+            insert_or_ignore(session, RemoteActor).values(
                 uri=actor.id,
                 host=host_of(actor.id),
                 actor_type=actor.type,
@@ -56,7 +52,6 @@ async def store(session: AsyncSession, actor: Actor, now: datetime) -> RemoteAct
                 document={},
                 fetched_at=now,
             )
-            .on_conflict_do_nothing()
         )
         row = await get_cached(session, actor.id)
         if row is None:  # pragma: no cover - inserted just above

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import yaml
-from markdown_it import MarkdownIt
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from federation.vocab.sanitize import sanitize_html
 
-# Raw HTML in Markdown is escaped, then the result is sanitized anyway: a member's
-# text is served to others, and a mistake in one layer must not become a hole.
-_MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
+# markdown-it and PyYAML are imported at their first use, not with this module: the
+# web app and the workers import it, and most processes never render Markdown nor
+# read a front matter (resident memory, bench/README.md round 3).
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    # Raw HTML in Markdown is escaped, then the result is sanitized anyway: a member's
+    # text is served to others, and a mistake in one layer must not become a hole.
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 
 
 def render(markdown: str) -> str:
-    return sanitize_html(_MD.render(markdown))
+    return sanitize_html(_markdown().render(markdown))
 
 
 class FrontMatterError(ValueError):
@@ -42,6 +52,8 @@ def split_front_matter(text: str) -> MarkdownFile:
             break
     else:
         raise FrontMatterError("the front matter is not closed by a '---' line")
+    import yaml
+
     try:
         meta = yaml.safe_load(header) if header.strip() else {}
     except yaml.YAMLError as err:

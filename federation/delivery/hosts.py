@@ -9,12 +9,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.delivery import queue
-from federation.store.engine import dialect_name
+from federation.store.engine import insert_or_ignore
 from federation.store.models import RemoteHost
 
 
@@ -27,8 +25,7 @@ async def _get_or_create(session: AsyncSession, host: str) -> RemoteHost:
     row = await _get(session, host)
     if row is not None:
         return row
-    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
-    await session.execute(insert(RemoteHost).values(host=host).on_conflict_do_nothing())
+    await session.execute(insert_or_ignore(session, RemoteHost).values(host=host))
     row = await session.get(RemoteHost, host, populate_existing=True)
     if row is None:  # pragma: no cover - the insert or the other worker made it
         raise LookupError(host)

@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, Insert, and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.delivery.states import DeliveryState
-from federation.store.engine import dialect_name
+from federation.store.engine import dialect_name, insert_or_ignore
 from federation.store.models import Delivery
 
 S = DeliveryState
@@ -57,11 +55,7 @@ async def plan(
     ]
     if not rows:
         return 0
-    stmt: Insert
-    if dialect_name(session) == "postgresql":
-        stmt = pg_insert(Delivery).on_conflict_do_nothing()
-    else:
-        stmt = sqlite_insert(Delivery).on_conflict_do_nothing()
+    stmt = insert_or_ignore(session, Delivery)
     for start in range(0, len(rows), 500):
         await session.execute(stmt, rows[start : start + 500])
     return len(rows)

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.delivery import hosts
 from federation.runtime import Runtime
+from federation.store.engine import insert_or_ignore
 from federation.store.models import InboxItem
 
 # Rows per statement: far below SQLite's bound on parameters (9 columns each).
@@ -38,14 +38,8 @@ MAX_BATCH = 256
 # 2 ms more for its 202, which no fediverse server notices.
 GATHER_SECONDS = 0.002
 
-_TABLE = InboxItem.__table__
 # New rows only: RETURNING names those inserted, a duplicate id returns nothing.
-_INSERTS: dict[str, Any] = {
-    name: module.insert(_TABLE)
-    .on_conflict_do_nothing(index_elements=["activity_uri"])
-    .returning(_TABLE.c.activity_uri)
-    for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
-}
+_TABLE = InboxItem.__table__
 
 
 @dataclass
@@ -108,11 +102,13 @@ class InboxWriter:
         return [id(w.values) in firsts and w.values["activity_uri"] in inserted for w in batch]
 
     async def _insert(self, session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
-        # One statement with the rows as parameters (SQLAlchemy's "insertmanyvalues"
-        # sends them as one multi-row INSERT): compiled once per dialect and cached,
-        # where `.values(rows)` compiled a new statement for every batch.
+        # The rows as parameters of one statement (SQLAlchemy's "insertmanyvalues"
+        # sends them as one multi-row INSERT): its compiled form is cached, where
+        # `.values(rows)` compiled a new statement for every batch.
         connection = await session.connection()
-        statement = _INSERTS[connection.dialect.name]
+        statement = insert_or_ignore(session, _TABLE, ["activity_uri"]).returning(
+            _TABLE.c.activity_uri
+        )
         return set((await connection.execute(statement, rows)).scalars())
 
     async def _revive(self, session: AsyncSession, batch: Sequence[_Waiting]) -> set[str]:

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.store.engine import dialect_name
+from federation.store.engine import dialect_name, insert_or_ignore
 from federation.store.models import CrawlNode, CrawlRound
 
 PENDING = "pending"
@@ -121,17 +119,14 @@ async def add(
     fresh = [uri for uri in uris if uri not in known][: max(room, 0)]
     if not fresh:
         return moved
-    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
     for start_at in range(0, len(fresh), _CHUNK):
         await session.execute(
-            insert(CrawlNode)
-            .values(
+            insert_or_ignore(session, CrawlNode, ["round_id", "uri"]).values(
                 [
                     {"round_id": round_id, "uri": uri, "depth": depth, "state": PENDING}
                     for uri in fresh[start_at : start_at + _CHUNK]
                 ]
             )
-            .on_conflict_do_nothing(index_elements=["round_id", "uri"])
         )
     return moved + len(fresh)
 

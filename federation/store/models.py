@@ -42,7 +42,7 @@ class LocalActor(Base):
     icon_url: Mapped[str | None] = mapped_column(URI)
     image_url: Mapped[str | None] = mapped_column(URI)
     website: Mapped[str | None] = mapped_column(URI)
-    fields: Mapped[list[dict[str, str]]] = mapped_column(JSONType, default=list)
+    fields: Mapped[list[dict[str, str]]] = mapped_column(JSONType(), default=list)
     manually_approves_followers: Mapped[bool] = mapped_column(Boolean, default=False)
     # Which charter the organisation signed, and when (ISO date); None until stated.
     charter_version: Mapped[str | None] = mapped_column(String(32))
@@ -54,7 +54,7 @@ class LocalActor(Base):
     created_at: Mapped[datetime]
     # Portability (issue 10). Former ids of this actor (after an import from another
     # host) and, once it moved away, its new id: served as alsoKnownAs and movedTo.
-    also_known_as: Mapped[list[str] | None] = mapped_column(JSONType)
+    also_known_as: Mapped[list[str] | None] = mapped_column(JSONType())
     moved_to: Mapped[str | None] = mapped_column(URI)
     moved_at: Mapped[datetime | None]
     # Key rotation: the generation numbers the key ids (#main-key, #main-key-1…); the
@@ -143,7 +143,7 @@ class LocalObject(Base):
     summary: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(Text)  # Markdown as written
     licence: Mapped[str | None] = mapped_column(String(64))  # SPDX id
-    themes: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    themes: Mapped[list[int]] = mapped_column(JSONType(), default=list)
     derived_from: Mapped[str | None] = mapped_column(URI)
     version: Mapped[int] = mapped_column(Integer, default=1)
     document: Mapped[dict[str, Any]]
@@ -184,7 +184,7 @@ class LibraryItem(Base):
     content_html: Mapped[str | None] = mapped_column(Text)  # sanitized HTML
     source: Mapped[str | None] = mapped_column(Text)
     licence: Mapped[str | None] = mapped_column(String(64))
-    themes: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    themes: Mapped[list[int]] = mapped_column(JSONType(), default=list)
     url: Mapped[str | None] = mapped_column(URI)
     document: Mapped[dict[str, Any]]
     published: Mapped[datetime | None]
@@ -394,7 +394,7 @@ class DirectoryMember(Base):
     charter_version: Mapped[str] = mapped_column(String(32))
     charter_hash: Mapped[str] = mapped_column(String(64))
     # [{"number": 1, "progress": "in-progress"}, …] from the commitments Article.
-    commitments: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    commitments: Mapped[list[dict[str, Any]]] = mapped_column(JSONType(), default=list)
     practices: Mapped[int | None] = mapped_column(Integer)
     directory_url: Mapped[str | None] = mapped_column(URI)
     depth: Mapped[int] = mapped_column(Integer, default=0)

@@ -20,6 +20,7 @@ from federation import __version__, http_signatures
 from federation.clock import Clock
 from federation.settings import Settings
 from federation.transport.addresses import is_ip_literal, is_public_address, numeric_ipv4
+from federation.transport.pool import BoundedIdleConnector
 from federation.transport.resolver import SafeResolver
 from federation.vocab import limits
 from federation.vocab.normalize import ProtocolError
@@ -88,7 +89,7 @@ class FederationClient:
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             delivery = self._settings.delivery
-            connector = aiohttp.TCPConnector(
+            connector = BoundedIdleConnector(
                 resolver=SafeResolver(allow_private=self.dev),
                 limit=max(delivery.concurrency, 8),
                 limit_per_host=max(delivery.per_host_concurrency, 2),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import nh3
-
 ALLOWED_TAGS = {
     "p",
     "br",
@@ -31,6 +29,10 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "span": {"class"}, "ol": {"start"}
 
 
 def sanitize_html(html: str) -> str:
+    # Imported at the first text sanitized: its native library is 1.4 MB resident, and
+    # a server that only delivers never needs it (bench/README.md, round 3).
+    import nh3
+
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -206,7 +206,7 @@ async def practices_feed(request: web.Request) -> web.StreamResponse:
     newest = max((p.updated or p.published for p in rows), default=org.created_at)
     xml = (
         request.app[TEMPLATES]
-        .get_template("feed.xml")
+        .get("feed.xml")
         .render(
             org=org,
             practices=rows,

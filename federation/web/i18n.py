@@ -1,7 +1,8 @@
 """Languages of the pages: French by default, English available (gettext catalogue).
 
 Templates mark their words with `_()`; the English catalogue is `locale/en.po`, read
-with Babel at start-up. The language is chosen per request: `?lang=` (remembered in
+with Babel the first time an English page is rendered (Babel is imported then, not at
+start-up). The language is chosen per request: `?lang=` (remembered in
 a cookie), else the cookie, else Accept-Language when it prefers English to French.
 """
 
@@ -13,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from babel.messages.pofile import read_po
 
 from federation.web.negotiation import weighted
 
@@ -26,6 +26,8 @@ current: ContextVar[str] = ContextVar("language", default=DEFAULT)
 
 @cache
 def english() -> dict[str, str]:
+    from babel.messages.pofile import read_po
+
     with CATALOGUE.open("rb") as handle:
         catalogue = read_po(handle)
     table: dict[str, str] = {}

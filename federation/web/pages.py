@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date
 
-import jinja2
 from aiohttp import web
 from sqlalchemy import select
 
@@ -19,22 +16,6 @@ from federation.web import i18n
 from federation.web.context import runtime
 from federation.web.keys import TEMPLATES
 
-TEMPLATE_DIR = Path(__file__).with_name("templates")
-
-
-def make_environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-        autoescape=jinja2.select_autoescape(["html", "xml"]),
-        enable_async=False,
-        extensions=["jinja2.ext.i18n"],
-    )
-    env.filters["in_zone"] = in_zone
-    env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
-    )
-    return env
-
 
 def render(request: web.Request, name: str, **context: object) -> web.Response:
     language, remember = i18n.negotiate(request)
@@ -42,7 +23,7 @@ def render(request: web.Request, name: str, **context: object) -> web.Response:
     try:
         html = (
             request.app[TEMPLATES]
-            .get_template(name)
+            .get(name)
             .render(
                 lang=language,
                 progress_label=progress_label,
@@ -65,18 +46,6 @@ def _switch_url(request: web.Request, language: str) -> str:
     """This page in the other language, its query (a search, filters) kept."""
     query = [(k, v) for k, v in request.query.items() if k != "lang"]
     return str(request.rel_url.with_query([*query, ("lang", language)]))
-
-
-def in_zone(moment: datetime | None, zone: object) -> str:
-    """A date and time as people of the event's timezone read it."""
-    if moment is None:
-        return ""
-    try:
-        local_zone = ZoneInfo(zone) if isinstance(zone, str) else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        local_zone = UTC
-    shown = moment.astimezone(local_zone)
-    return f"{shown:%d/%m/%Y %H:%M} ({getattr(local_zone, 'key', 'UTC')})"
 
 
 def progress_label(code: str) -> str:

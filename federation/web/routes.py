@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from federation.web import actors, commons, content, directory, inbox, ops, pages, wellknown
+from federation.web import actors, commons, content, directory, inbox, ops, wellknown
 from federation.web.admin import commitments as admin_commitments
 from federation.web.admin import commons as admin_commons
 from federation.web.admin import deliveries as admin_deliveries
@@ -14,6 +14,7 @@ from federation.web.admin import policy as admin_policy
 from federation.web.admin import practices as admin_practices
 from federation.web.admin import profile as admin_profile
 from federation.web.admin import replies as admin_replies
+from federation.web.templates import TEMPLATE_DIR
 
 
 def add_routes(app: web.Application) -> None:
@@ -61,7 +62,7 @@ def add_routes(app: web.Application) -> None:
             web.get("/declarations/{slug}", actors.local_object),
             web.get("/users/{username}/events.ics", commons.own_events),
             web.get("/users/{username}/network-events.ics", commons.network_events),
-            web.static("/static", pages.TEMPLATE_DIR.with_name("static")),
+            web.static("/static", TEMPLATE_DIR.with_name("static")),
         ]
     )
     # Operations: liveness, readiness, Prometheus metrics.

@@ -7,7 +7,7 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 
 from federation.web import i18n
-from federation.web.pages import TEMPLATE_DIR
+from federation.web.templates import TEMPLATE_DIR
 
 ADMIN_DIR = TEMPLATE_DIR.with_name("admin")
 
