@@ -112,6 +112,10 @@ async def signatures_alone(data_dir: Path, count: int) -> float:
     return time.perf_counter() - started
 
 
+def cpu_used(before: tuple[float, float], after: tuple[float, float]) -> tuple[float, float]:
+    return after[0] - before[0], after[1] - before[1]
+
+
 async def sink_count(url: str) -> dict[str, float]:
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         figures: dict[str, float] = await response.json()
@@ -148,7 +152,7 @@ async def run(args: argparse.Namespace) -> int:
         sink_args = [support.PYTHON, "-m", "bench.sink", "--hosts", str(args.hosts)]
         sink_args += ["--first", FIRST_SINK, "--port", str(port)]
         async with (
-            support.running(sink_args, count_url),
+            support.running(sink_args, count_url) as sink,
             support.running(
                 support.declics_web(data_dir, INSTANCE_IP, workers=True),
                 f"{base_url}/healthz",
@@ -158,6 +162,7 @@ async def run(args: argparse.Namespace) -> int:
             await asyncio.sleep(args.idle_seconds)
             idle = support.rss_mb(server.pid)
             with support.PeakRss(server.pid) as peak:
+                cpu_before = support.cpu_seconds(server.pid), support.cpu_seconds(sink.pid)
                 started = time.time()
                 publish = await asyncio.create_subprocess_exec(
                     support.PYTHON,
@@ -180,9 +185,12 @@ async def run(args: argparse.Namespace) -> int:
                     await asyncio.sleep(0.2)
                 await asyncio.sleep(1.0)  # a late duplicate would show now
                 figures = await sink_count(count_url)
+                cpu_after = support.cpu_seconds(server.pid), support.cpu_seconds(sink.pid)
             states = await delivered(data_dir)
         # The reference, measured after the fan-out so that nothing else runs.
+        cpu_alone = time.process_time()
         alone = await signatures_alone(data_dir, args.followers)
+        cpu_alone = time.process_time() - cpu_alone
     total = figures["last"] - started
     spread = figures["last"] - figures["first"]
     print(f"followers: {args.followers} on {args.hosts} hosts (one inbox each)")
@@ -195,11 +203,20 @@ async def run(args: argparse.Namespace) -> int:
         f"ratio: {spread / alone:.2f} (first to last POST), {total / alone:.2f} (from publish)"
         " (target 1.3 at most)"
     )
+    (serve_main, serve_all), (_, sink_all) = (
+        cpu_used(b, a) for b, a in zip(cpu_before, cpu_after, strict=True)
+    )
+    print(
+        f"CPU during the fan-out: declics serve {serve_all:.2f} s "
+        f"(event loop thread {serve_main:.2f} s, other threads {serve_all - serve_main:.2f} s), "
+        f"sinks {sink_all:.2f} s; signatures alone {cpu_alone:.2f} s"
+    )
     print(f"resident memory: idle {idle:.1f} MB (target 60), peak {peak.peak:.1f} MB (target 100)")
     ok = figures["count"] == args.followers and figures["distinct"] == args.followers
     ok = ok and states == {"delivered": args.followers}
     print(
-        f"sinks: {figures['count']:.0f} POSTs to {figures['distinct']:.0f} inboxes; "
+        f"sinks: {figures['count']:.0f} POSTs to {figures['distinct']:.0f} inboxes "
+        f"over {figures['connections']:.0f} connections; "
         f"deliveries {states}"
     )
     return 0 if ok else 1

@@ -199,6 +199,24 @@ def rss_mb(pid: int) -> float:
     raise LookupError("no VmRSS")
 
 
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time (user + system, seconds) a process has used so far: its main thread's,
+    and all its threads' together (from /proc, Linux). Unlike elapsed times, these
+    hardly move with the load that other processes put on the machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    main = total = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            # Fields after the command name (which may hold spaces): utime, stime are
+            # the 12th and 13th of them.
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            used = (int(fields[11]) + int(fields[12])) / tick
+            total += used
+            if task.name == str(pid):
+                main = used
+    return main, total
+
+
 class PeakRss:
     """Samples a process's resident memory every `interval` seconds, keeps the highest."""
 

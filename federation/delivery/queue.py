@@ -39,21 +39,44 @@ def inbox_host(url: str) -> str:
     return (urlsplit(url).netloc or "").lower()
 
 
+def interleave(inboxes: Iterable[str]) -> list[tuple[str, str]]:
+    """(inbox, host) pairs taking the hosts in turn: one from each, then again.
+
+    A host's deliveries then come far apart in the queue: each reuses the connection
+    the previous one left open, where back-to-back deliveries to one host would each
+    open their own (up to `per_host_concurrency`) and leave other hosts waiting.
+    """
+    by_host: dict[str, list[str]] = {}
+    for url in inboxes:
+        by_host.setdefault(inbox_host(url), []).append(url)
+    pairs: list[tuple[str, str]] = []
+    left = list(by_host.items())
+    turn = 0
+    while left:
+        pairs.extend((urls[turn], host) for host, urls in left)
+        turn += 1
+        left = [(host, urls) for host, urls in left if len(urls) > turn]
+    return pairs
+
+
 async def plan(
     session: AsyncSession, activity_id: int, inboxes: Iterable[str], now: datetime
 ) -> int:
-    """Queue one delivery per distinct inbox; re-planning the same pair is a no-op."""
+    """Queue one delivery per distinct inbox; re-planning the same pair is a no-op.
+
+    Rows are claimed in id order, so they are written taking each host in turn (see
+    `interleave`)."""
     rows = [
         {
             "activity_id": activity_id,
             "inbox_url": url,
-            "host": inbox_host(url),
+            "host": host,
             "state": S.PENDING.value,
             "attempts": 0,
             "next_attempt_at": now,
             "created_at": now,
         }
-        for url in dict.fromkeys(inboxes)
+        for url, host in interleave(dict.fromkeys(inboxes))
     ]
     if not rows:
         return 0

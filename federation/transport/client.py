@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
@@ -21,6 +22,7 @@ from federation.clock import Clock
 from federation.settings import Settings
 from federation.transport.addresses import is_ip_literal, is_public_address, numeric_ipv4
 from federation.transport.resolver import SafeResolver
+from federation.transport.signing import SigningThread
 from federation.vocab import limits
 from federation.vocab.normalize import ProtocolError
 
@@ -80,6 +82,11 @@ class FederationClient:
         self._settings = settings
         self._clock = clock
         self._session: aiohttp.ClientSession | None = None
+        self._signing = SigningThread()
+        self._post_timeout = aiohttp.ClientTimeout(
+            total=settings.delivery.timeout_seconds, connect=10
+        )
+        self._get_timeout = aiohttp.ClientTimeout(total=settings.fetch.timeout_seconds)
 
     @property
     def dev(self) -> bool:
@@ -103,6 +110,7 @@ class FederationClient:
         return self._session
 
     async def close(self) -> None:
+        self._signing.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -135,6 +143,7 @@ class FederationClient:
         scheme: SignatureScheme,
         headers: dict[str, str],
     ) -> dict[str, str]:
+        """The headers with the signature's; blocking (run through `_signed`)."""
         now = self._clock.now()
         if scheme == "rfc9421":
             added = http_signatures.sign_rfc9421(
@@ -145,6 +154,21 @@ class FederationClient:
                 method, url, headers, body, signer.key_id, signer.rsa_key, now
             )
         return {**headers, **added}
+
+    async def _signed(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        signer: Signer,
+        scheme: SignatureScheme,
+        headers: dict[str, str],
+    ) -> dict[str, str]:
+        """`_sign` in the signing thread: the event loop goes on meanwhile, and the
+        signature (and its Date) is made right before the request leaves."""
+        return await self._signing.run(
+            partial(self._sign, method, url, body, signer, scheme, headers)
+        )
 
     async def _read_limited(self, response: aiohttp.ClientResponse) -> bytes:
         limit = self._settings.fetch.max_bytes
@@ -192,7 +216,7 @@ class FederationClient:
         validators the server sent with a 200 come back for the next request.
         """
         session = self._get_session()
-        timeout = aiohttp.ClientTimeout(total=self._settings.fetch.timeout_seconds)
+        timeout = self._get_timeout
         current = url
         for _hop in range(self._settings.fetch.max_redirects + 1):
             self.check_url(current)
@@ -202,7 +226,7 @@ class FederationClient:
             if last_modified:
                 headers["If-Modified-Since"] = last_modified
             if signer is not None:
-                headers = self._sign("GET", current, None, signer, "cavage", headers)
+                headers = await self._signed("GET", current, None, signer, "cavage", headers)
             try:
                 async with session.get(
                     current, headers=headers, allow_redirects=False, timeout=timeout
@@ -249,8 +273,8 @@ class FederationClient:
         """POST an activity, signed at send time. Transport errors raise FetchError."""
         self.check_url(url)
         session = self._get_session()
-        timeout = aiohttp.ClientTimeout(total=self._settings.delivery.timeout_seconds, connect=10)
-        headers = self._sign(
+        timeout = self._post_timeout
+        headers = await self._signed(
             "POST",
             url,
             body,
