@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -49,6 +49,7 @@ class DeliveryWorker:
         self._host_limits: dict[str, asyncio.Semaphore] = {}
         self._host_users: dict[str, int] = {}
         self._inflight: set[asyncio.Task[None]] = set()
+        self._slot_freed = asyncio.Event()
         self._bodies: OrderedDict[int, tuple[bytes, int, str]] = OrderedDict()
         # Per local actor: its key generation and signer. A key rotation (another
         # process) is seen with the next activity loaded, which reads the generation.
@@ -69,31 +70,38 @@ class DeliveryWorker:
     async def run_forever(self) -> None:
         settings = self.rt.settings.delivery
         last_sweep = datetime.min.replace(tzinfo=self.rt.clock.now().tzinfo)
+        # Claimed rows waiting for a free slot. Claiming a whole batch at once, not the
+        # one or two slots that just freed, keeps the database to one transaction per
+        # `batch_size` deliveries; a row that waits here long renews its lease before
+        # it is sent (see `_attempt`), and one left here by a crash comes back when
+        # its lease expires, like one in flight.
+        ready: deque[queue.Claimed] = deque()
         try:
             while True:
                 now = self.rt.clock.now()
-                free = settings.concurrency - len(self._inflight)
+                idle = False
                 try:
                     if now - last_sweep > self._lease / 4:
                         async with self.rt.sessions.begin() as session:
                             await queue.reclaim_expired(session, now)
                         last_sweep = now
-                    claimed = await self._claim(min(free, settings.batch_size)) if free > 0 else []
+                    if not ready and len(self._inflight) < settings.concurrency:
+                        ready.extend(await self._claim(settings.batch_size))
+                        idle = not ready
                 except DBAPIError as err:
                     # A locked or unreachable database is a pause, not the end of the worker.
                     log.warning("delivery worker: database unavailable (%s); retrying", err.orig)
                     await asyncio.sleep(max(settings.poll_interval_seconds, 1.0))
                     continue
-                for item in claimed:
-                    task = asyncio.create_task(self._deliver(item))
+                while ready and len(self._inflight) < settings.concurrency:
+                    task = asyncio.create_task(self._deliver(ready.popleft()))
                     self._inflight.add(task)
-                    task.add_done_callback(self._inflight.discard)
-                if claimed:
-                    continue
-                if free <= 0:
-                    await asyncio.wait(set(self._inflight), return_when=asyncio.FIRST_COMPLETED)
-                    continue
-                await wait_for_work(self.rt.delivery_wakeup, settings.poll_interval_seconds)
+                    task.add_done_callback(self._finished)
+                if len(self._inflight) >= settings.concurrency:
+                    self._slot_freed.clear()
+                    await self._slot_freed.wait()
+                elif idle:
+                    await wait_for_work(self.rt.delivery_wakeup, settings.poll_interval_seconds)
         finally:
             for task in self._inflight:
                 task.cancel()
@@ -101,6 +109,11 @@ class DeliveryWorker:
             if self._flusher is not None:
                 self._flusher.cancel()
             await self._flush()
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        # One event, not `asyncio.wait` on every task in flight each time one ends.
+        self._slot_freed.set()
 
     async def run_once(self) -> int:
         """Claim and deliver everything due now, once (tests and benchmarks)."""
@@ -304,8 +317,7 @@ class DeliveryWorker:
         try:
             async with self.rt.write() as session:
                 await queue.record_delivered(session, batch, self.owner, now)
-                for host in sorted(revived):
-                    await hosts.record_success(session, host, now)
+                await hosts.record_successes(session, revived, now)
             if len(self._healthy) + len(revived) > MAX_HEALTHY_HOSTS:
                 # Forgetting costs one write per host later, never memory.
                 self._healthy.clear()
