@@ -211,12 +211,12 @@ async def run(args: argparse.Namespace) -> int:
         f"(event loop thread {serve_main:.2f} s, other threads {serve_all - serve_main:.2f} s), "
         f"sinks {sink_all:.2f} s; signatures alone {cpu_alone:.2f} s"
     )
+    print(f"connections the sinks accepted: {figures['connections']:.0f}")
     print(f"resident memory: idle {idle:.1f} MB (target 60), peak {peak.peak:.1f} MB (target 100)")
     ok = figures["count"] == args.followers and figures["distinct"] == args.followers
     ok = ok and states == {"delivered": args.followers}
     print(
-        f"sinks: {figures['count']:.0f} POSTs to {figures['distinct']:.0f} inboxes "
-        f"over {figures['connections']:.0f} connections; "
+        f"sinks: {figures['count']:.0f} POSTs to {figures['distinct']:.0f} inboxes; "
         f"deliveries {states}"
     )
     return 0 if ok else 1
