@@ -31,6 +31,7 @@ MAX_HEAD = 16 * 1024
 MAX_BODY = 1024 * 1024
 ACCEPTED = b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
 BAD = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+COUNT_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
 NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
 
 
@@ -122,8 +123,7 @@ class SinkProtocol(asyncio.Protocol):
             self.transport.write(ACCEPTED)
         elif method == b"GET" and path == b"/count":
             body = self.counts.as_json()
-            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
-            self.transport.write(head % len(body) + body)
+            self.transport.write(COUNT_HEAD % len(body) + body)
         else:
             self.transport.write(NOT_FOUND)
         if headers.get(b"connection", b"").lower() == b"close":

@@ -8,7 +8,7 @@ and signs at send time so the Date is always fresh.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Literal
@@ -83,6 +83,7 @@ class FederationClient:
         self._clock = clock
         self._session: aiohttp.ClientSession | None = None
         self._signing = SigningThread()
+        self._digests: dict[tuple[Callable[[bytes], str], bytes], str] = {}
         self._post_timeout = aiohttp.ClientTimeout(
             total=settings.delivery.timeout_seconds, connect=10
         )
@@ -147,13 +148,40 @@ class FederationClient:
         now = self._clock.now()
         if scheme == "rfc9421":
             added = http_signatures.sign_rfc9421(
-                method, url, headers, body, signer.key_id, signer.rsa_key, now
+                method,
+                url,
+                headers,
+                body,
+                signer.key_id,
+                signer.rsa_key,
+                now,
+                content_digest=self._digest(body, http_signatures.content_digest_header),
             )
         else:
             added = http_signatures.sign_cavage(
-                method, url, headers, body, signer.key_id, signer.rsa_key, now
+                method,
+                url,
+                headers,
+                body,
+                signer.key_id,
+                signer.rsa_key,
+                now,
+                digest=self._digest(body, http_signatures.digest_header),
             )
         return {**headers, **added}
+
+    def _digest(self, body: bytes | None, kind: Callable[[bytes], str]) -> str | None:
+        """The digest header of a body we send, computed once for a whole fan-out
+        (called from the signing thread only, so the dict needs no lock)."""
+        if body is None:
+            return None
+        key = (kind, body)  # a body's hash is computed once and kept by `bytes`
+        found = self._digests.get(key)
+        if found is None:
+            if len(self._digests) >= 16:
+                self._digests.clear()
+            found = self._digests[key] = kind(body)
+        return found
 
     async def _signed(
         self,

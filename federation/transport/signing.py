@@ -58,7 +58,7 @@ class SigningThread:
             loop, future, work = job
             try:
                 outcome: Outcome = (future, False, work())
-            except Exception as err:
+            except Exception as err:  # noqa: BLE001 - raised again in the awaiting task
                 outcome = (future, True, err)
             with self._lock:
                 waiting = self._done.setdefault(loop, [])
