@@ -163,6 +163,7 @@ async def run(args: argparse.Namespace) -> int:
             idle = support.rss_mb(server.pid)
             with support.PeakRss(server.pid) as peak:
                 cpu_before = support.cpu_seconds(server.pid), support.cpu_seconds(sink.pid)
+                waited = support.runqueue_seconds(server.pid)
                 started = time.time()
                 publish = await asyncio.create_subprocess_exec(
                     support.PYTHON,
@@ -186,6 +187,7 @@ async def run(args: argparse.Namespace) -> int:
                 await asyncio.sleep(1.0)  # a late duplicate would show now
                 figures = await sink_count(count_url)
                 cpu_after = support.cpu_seconds(server.pid), support.cpu_seconds(sink.pid)
+                waited = support.runqueue_seconds(server.pid) - waited
             states = await delivered(data_dir)
         # The reference, measured after the fan-out so that nothing else runs.
         cpu_alone = time.process_time()
@@ -211,6 +213,7 @@ async def run(args: argparse.Namespace) -> int:
         f"(event loop thread {serve_main:.2f} s, other threads {serve_all - serve_main:.2f} s), "
         f"sinks {sink_all:.2f} s; signatures alone {cpu_alone:.2f} s"
     )
+    print(f"event loop thread ready but waiting for a core (machine load): {waited:.2f} s")
     print(f"connections the sinks accepted: {figures['connections']:.0f}")
     print(f"resident memory: idle {idle:.1f} MB (target 60), peak {peak.peak:.1f} MB (target 100)")
     ok = figures["count"] == args.followers and figures["distinct"] == args.followers

@@ -217,6 +217,14 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
     return main, total
 
 
+def runqueue_seconds(pid: int) -> float:
+    """Time the process's main thread has spent ready to run but waiting for a core
+    (`/proc/<pid>/schedstat`, Linux): what the machine's other load cost it."""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+    return 0.0
+
+
 class PeakRss:
     """Samples a process's resident memory every `interval` seconds, keeps the highest."""
 
