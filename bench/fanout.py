@@ -162,7 +162,7 @@ async def run(args: argparse.Namespace) -> int:
             await asyncio.sleep(args.idle_seconds)
             idle = support.rss_mb(server.pid)
             with support.PeakRss(server.pid) as peak:
-                cpu_before = support.cpu_seconds(server.pid), support.cpu_seconds(sink.pid)
+                cpu_before = support.thread_cpu_seconds(server.pid), support.thread_cpu_seconds(sink.pid)
                 waited = support.runqueue_seconds(server.pid)
                 started = time.time()
                 publish = await asyncio.create_subprocess_exec(
@@ -186,7 +186,7 @@ async def run(args: argparse.Namespace) -> int:
                     await asyncio.sleep(0.2)
                 await asyncio.sleep(1.0)  # a late duplicate would show now
                 figures = await sink_count(count_url)
-                cpu_after = support.cpu_seconds(server.pid), support.cpu_seconds(sink.pid)
+                cpu_after = support.thread_cpu_seconds(server.pid), support.thread_cpu_seconds(sink.pid)
                 waited = support.runqueue_seconds(server.pid) - waited
             states = await delivered(data_dir)
         # The reference, measured after the fan-out so that nothing else runs.

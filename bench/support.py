@@ -199,7 +199,7 @@ def rss_mb(pid: int) -> float:
     raise LookupError("no VmRSS")
 
 
-def cpu_seconds(pid: int) -> tuple[float, float]:
+def thread_cpu_seconds(pid: int) -> tuple[float, float]:
     """CPU time (user + system, seconds) a process has used so far: its main thread's,
     and all its threads' together (from /proc, Linux). Unlike elapsed times, these
     hardly move with the load that other processes put on the machine."""
