@@ -1,7 +1,7 @@
 """Benchmark: signed inbox POSTs per second, Déclics against a bare aiohttp handler
 (and activityrelay, side by side, when it is installed).
 
-    python -m bench.inbox_throughput [--requests 3000] [--concurrency 32] [--no-relay]
+    python -m bench.inbox_throughput [--requests 10000] [--concurrency 32] [--no-relay]
 
 A Mastodon-shaped sender (`tests.support.peer.Peer`, in this process) signs
 `--requests` distinct `Create`s of a Note (draft-cavage, RSA-2048, digest) addressed
@@ -66,16 +66,21 @@ def creates(peer: Peer, inbox_url: str, count: int) -> list[dict[str, Any]]:
 
 
 async def measure(
-    name: str, peer: Peer, inbox_url: str, args: argparse.Namespace, work: Path
+    name: str,
+    peer: Peer,
+    inbox_url: str,
+    args: argparse.Namespace,
+    work: Path,
+    server: support.Process,
 ) -> support.Load:
     await support.generate_load(creates(peer, inbox_url, WARM_UP), work, 4, f"{name}-warm")
     load = await support.generate_load(
-        creates(peer, inbox_url, args.requests), work, args.concurrency, name
+        creates(peer, inbox_url, args.requests), work, args.concurrency, name, server.pid
     )
     accepted = load.statuses.get("202", 0)
     print(
         f"{name:>14}: {load.per_second:8.1f} POST/s  ({load.count} in {load.seconds:.2f} s; "
-        f"answers {load.statuses})",
+        f"answers {load.statuses}{load.describe_cpu()})",
         flush=True,
     )
     if accepted != load.count:
@@ -122,19 +127,20 @@ async def run(args: argparse.Namespace) -> int:
                 support.declics_web(data_dir, declics_ip, workers=False),
                 f"{base_url}/healthz",
                 log=work / "declics.log",
-            ):
+            ) as server:
                 ours = await measure(
-                    "declics", peer, f"{base_url}/users/collectif/inbox", args, work
+                    "declics", peer, f"{base_url}/users/collectif/inbox", args, work, server
                 )
             port = free_port(bare_ip)
             bare_url = f"http://{bare_ip}:{port}"
             bare_args = [support.PYTHON, "-m", "bench.bare", "--host", bare_ip]
             bare_args += ["--port", str(port), "--db", str(work / "bare.sqlite3")]
-            async with support.running(bare_args, f"{bare_url}/json"):
-                bare = await measure("bare aiohttp", peer, f"{bare_url}/inbox", args, work)
+            async with support.running(bare_args, f"{bare_url}/json") as server:
+                bare = await measure("bare aiohttp", peer, f"{bare_url}/inbox", args, work, server)
             print(
                 f"declics / bare: {support.ratio(ours.per_second, bare.per_second)} (target 90 %)"
             )
+            print(f"the same by server CPU per request: {support.cpu_ratio(ours, bare)}")
             if args.relay and RELAY_PYTHON.exists():
                 port = free_port(relay_ip)
                 relay_url = f"http://{relay_ip}:{port}"
@@ -144,8 +150,10 @@ async def run(args: argparse.Namespace) -> int:
                 relay_args += ["--host", relay_ip, "--port", str(port)]
                 relay_args += ["--data-dir", str(relay_dir), "--subscriber", peer.actor_id("bench")]
                 relay_args += ["--subscriber-inbox", f"{peer.base}/inbox"]
-                async with support.running(relay_args, f"{relay_url}/actor"):
-                    relay = await measure("activityrelay", peer, f"{relay_url}/inbox", args, work)
+                async with support.running(relay_args, f"{relay_url}/actor") as server:
+                    relay = await measure(
+                        "activityrelay", peer, f"{relay_url}/inbox", args, work, server
+                    )
                 print(
                     f"declics / activityrelay: {support.ratio(ours.per_second, relay.per_second)}"
                 )
@@ -158,7 +166,7 @@ async def run(args: argparse.Namespace) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--requests", type=int, default=10000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--no-relay", dest="relay", action="store_false")
     parser.add_argument(

@@ -1,6 +1,6 @@
 """Benchmark: actor and WebFinger GETs per second, Déclics against a bare aiohttp handler.
 
-    python -m bench.reads [--requests 3000] [--concurrency 32]
+    python -m bench.reads [--requests 20000] [--concurrency 32]
 
 The load generator (`bench.load`, another process) sends `--requests` GETs of the
 organisation's actor document (`Accept: application/activity+json`), then as many
@@ -35,15 +35,20 @@ def gets(url: str, count: int, accept: str) -> list[dict[str, object]]:
 
 
 async def measure(
-    name: str, url: str, accept: str, args: argparse.Namespace, work: Path
+    name: str,
+    url: str,
+    accept: str,
+    args: argparse.Namespace,
+    work: Path,
+    server: support.Process,
 ) -> support.Load:
     await support.generate_load(gets(url, 20, accept), work, 4, f"{name}-warm")
     load = await support.generate_load(
-        gets(url, args.requests, accept), work, args.concurrency, name
+        gets(url, args.requests, accept), work, args.concurrency, name, server.pid
     )
     print(
         f"{name:>18}: {load.per_second:8.1f} GET/s  ({load.count} in {load.seconds:.2f} s; "
-        f"answers {load.statuses})",
+        f"answers {load.statuses}{load.describe_cpu()})",
         flush=True,
     )
     if load.statuses.get("200", 0) != load.count:
@@ -67,10 +72,10 @@ async def run(args: argparse.Namespace) -> int:
         finger_url = f"{base_url}/.well-known/webfinger?resource=acct:collectif@{base_url[7:]}"
         async with support.running(
             support.declics_web(data_dir, declics_ip, workers=False), f"{base_url}/healthz"
-        ):
-            actor = await measure("declics actor", actor_url, AS, args, work)
+        ) as server:
+            actor = await measure("declics actor", actor_url, AS, args, work, server)
             finger = await measure(
-                "declics webfinger", finger_url, "application/jrd+json", args, work
+                "declics webfinger", finger_url, "application/jrd+json", args, work, server
             )
             async with (
                 aiohttp.ClientSession() as session,
@@ -82,17 +87,21 @@ async def run(args: argparse.Namespace) -> int:
         bare_url = f"http://{bare_ip}:{port}"
         bare_args = [support.PYTHON, "-m", "bench.bare", "--host", bare_ip, "--port", str(port)]
         bare_args += ["--db", str(work / "bare.sqlite3"), "--json", str(work / "actor.json")]
-        async with support.running(bare_args, f"{bare_url}/json"):
-            bare = await measure("bare aiohttp JSON", f"{bare_url}/json", AS, args, work)
+        async with support.running(bare_args, f"{bare_url}/json") as server:
+            bare = await measure("bare aiohttp JSON", f"{bare_url}/json", AS, args, work, server)
     print(f"declics actor / bare: {support.ratio(actor.per_second, bare.per_second)} (target 80 %)")
     share = support.ratio(finger.per_second, bare.per_second)
     print(f"declics webfinger / bare: {share} (target 80 %)")
+    print(
+        f"the same by server CPU per request: actor {support.cpu_ratio(actor, bare)}, "
+        f"webfinger {support.cpu_ratio(finger, bare)}"
+    )
     return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument(
         "--postgres",

@@ -162,16 +162,41 @@ class Load:
     count: int
     seconds: float
     statuses: dict[str, int]
+    # CPU time (user + system) the server process spent during the load: what each
+    # request cost it, whatever else the machine was doing meanwhile.
+    server_cpu_seconds: float | None = None
 
     @property
     def per_second(self) -> float:
         return self.count / self.seconds if self.seconds else 0.0
 
+    @property
+    def cpu_per_request_us(self) -> float | None:
+        if self.server_cpu_seconds is None or not self.count:
+            return None
+        return self.server_cpu_seconds / self.count * 1e6
+
+    def describe_cpu(self) -> str:
+        cost = self.cpu_per_request_us
+        return "" if cost is None else f"; server CPU {cost:.0f} µs/request"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its threads so far (from /proc, Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # utime and stime are fields 14 and 15 of stat(5); the split starts at field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 async def generate_load(
-    requests: list[dict[str, Any]], work_dir: Path, concurrency: int, name: str
+    requests: list[dict[str, Any]],
+    work_dir: Path,
+    concurrency: int,
+    name: str,
+    server_pid: int | None = None,
 ) -> Load:
-    """Send `requests` from a separate process (`bench.load`) and read its figures."""
+    """Send `requests` from a separate process (`bench.load`) and read its figures;
+    with `server_pid`, also the CPU time that server spent meanwhile."""
     path = work_dir / f"{name}.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in requests), encoding="utf-8")
     proc = await asyncio.create_subprocess_exec(
@@ -184,11 +209,17 @@ async def generate_load(
         stdout=subprocess.PIPE,
         cwd=REPO,
     )
+    # From the load generator's start: what it costs the server to accept the
+    # connections is part of the load (its own imports cost the server nothing).
+    cpu_before = cpu_seconds(server_pid) if server_pid is not None else None
     out, _ = await proc.communicate()
     if proc.returncode != 0:
         raise SystemExit(f"load generator failed ({proc.returncode})")
+    spent = None
+    if server_pid is not None and cpu_before is not None:
+        spent = cpu_seconds(server_pid) - cpu_before
     figures = json.loads(out)
-    return Load(figures["count"], figures["seconds"], figures["statuses"])
+    return Load(figures["count"], figures["seconds"], figures["statuses"], spent)
 
 
 def rss_mb(pid: int) -> float:
@@ -251,6 +282,13 @@ class PeakRss:
 
 def ratio(ours: float, reference: float) -> str:
     return f"{ours / reference:.0%}" if reference else "n/a"
+
+
+def cpu_ratio(ours: Load, reference: Load) -> str:
+    """`reference`'s CPU per request as a share of ours: the throughput ratio the two
+    would have if each server had a core of its own (load-independent)."""
+    mine, theirs = ours.cpu_per_request_us, reference.cpu_per_request_us
+    return f"{theirs / mine:.0%}" if mine and theirs else "n/a"
 
 
 def machine() -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from federation import heap
 from federation.app import create_app
 from federation.observability import logs
 from federation.runtime import build_runtime
@@ -29,8 +30,13 @@ def main() -> int:
     settings = load_settings(args.data_dir)
     logs.configure(settings.observability.log_format, logging.WARNING)
 
+    async def settle(_app: web.Application) -> None:
+        heap.settle()  # as `declics serve` does
+
     async def make() -> web.Application:
-        return create_app(build_runtime(settings), run_workers=False)
+        app = create_app(build_runtime(settings), run_workers=False)
+        app.on_startup.append(settle)
+        return app
 
     web.run_app(
         make(),

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from federation import __version__
+from federation import __version__, heap
 from federation.cli.base import (
     Registrar,
     instance_dir,
@@ -121,6 +121,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _settle_heap(_app: object) -> None:
+    heap.settle()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -132,7 +136,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = args.port or settings.server.port
 
     async def make() -> web.Application:
-        return create_app(build_runtime(settings))
+        app = create_app(build_runtime(settings))
+        app.on_startup.append(_settle_heap)
+        return app
 
     logs.configure(settings.observability.log_format)
     web.run_app(
@@ -160,6 +166,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         rt = build_runtime(settings)
+        heap.settle()
         # The lease owner of the delivery rows this process holds (ledger, crash tests).
         name = args.name or f"{socket.gethostname()}-{os.getpid()}"
         try:

@@ -47,14 +47,21 @@ def _trusted(
     return any(address.version == net.version and address in net for net in proxies)
 
 
+# Asked on every inbox POST and login, of the same few peers (the proxy, or the
+# senders' servers): parsing addresses is most of its cost, so verdicts are kept.
+@lru_cache(maxsize=4096)
+def _trusted_peer(peer: str, proxies: tuple[Network, ...]) -> bool:
+    address = _address(peer)
+    return address is not None and _trusted(address, proxies)
+
+
 def client_address(
     peer: str | None, forwarded_for: Sequence[str], proxies: Sequence[Network]
 ) -> str:
     """The client's address: the peer's, or the nearest untrusted hop its proxies name."""
     if not peer:
         return "unknown"
-    address = _address(peer)
-    if address is None or not _trusted(address, proxies):
+    if not _trusted_peer(peer, tuple(proxies)):
         return peer
     hops = [hop for header in forwarded_for for hop in header.split(",")]
     for hop in reversed(hops):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from aiohttp import web
@@ -23,6 +24,8 @@ from federation.web.context import (
 from federation.web.keys import INBOX_GUARD
 
 log = logging.getLogger(__name__)
+# The answer to every accepted POST, serialised once.
+ACCEPTED = json.dumps({"status": "accepted"}).encode()
 
 
 async def _receive(
@@ -40,7 +43,7 @@ async def _receive(
         raise
     inbox_metrics.accepted(duplicate=accepted.duplicate)
     log.info("inbox: %s", "duplicate" if accepted.duplicate else "accepted")
-    return web.json_response({"status": "accepted"}, status=202)
+    return web.Response(body=ACCEPTED, status=202, content_type="application/json")
 
 
 async def _intake(
@@ -60,7 +63,11 @@ async def _checked(
 ) -> intake.Accepted:
     rt = runtime(request)
     body = await request.read()
-    headers = {name.lower(): ", ".join(request.headers.getall(name)) for name in request.headers}
+    # One pass; a header sent twice is joined as one field, as RFC 9110 reads it.
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
     view = HttpRequest(
         method=request.method,
         url=absolute_url(request, base),
