@@ -112,6 +112,10 @@ async def signatures_alone(data_dir: Path, count: int) -> float:
     return time.perf_counter() - started
 
 
+def cpu_of(server: int, sink: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    return support.thread_cpu_seconds(server), support.thread_cpu_seconds(sink)
+
+
 def cpu_used(before: tuple[float, float], after: tuple[float, float]) -> tuple[float, float]:
     return after[0] - before[0], after[1] - before[1]
 
@@ -162,7 +166,7 @@ async def run(args: argparse.Namespace) -> int:
             await asyncio.sleep(args.idle_seconds)
             idle = support.rss_mb(server.pid)
             with support.PeakRss(server.pid) as peak:
-                cpu_before = support.thread_cpu_seconds(server.pid), support.thread_cpu_seconds(sink.pid)
+                cpu_before = cpu_of(server.pid, sink.pid)
                 waited = support.runqueue_seconds(server.pid)
                 started = time.time()
                 publish = await asyncio.create_subprocess_exec(
@@ -186,7 +190,7 @@ async def run(args: argparse.Namespace) -> int:
                     await asyncio.sleep(0.2)
                 await asyncio.sleep(1.0)  # a late duplicate would show now
                 figures = await sink_count(count_url)
-                cpu_after = support.thread_cpu_seconds(server.pid), support.thread_cpu_seconds(sink.pid)
+                cpu_after = cpu_of(server.pid, sink.pid)
                 waited = support.runqueue_seconds(server.pid) - waited
             states = await delivered(data_dir)
         # The reference, measured after the fan-out so that nothing else runs.
