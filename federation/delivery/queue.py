@@ -225,6 +225,24 @@ async def record_delivered(
         )
 
 
+async def give_back(session: AsyncSession, delivery_ids: Sequence[int], owner: str) -> int:
+    """Rows we claimed and never tried go back to `pending` at once (a worker that
+    stops cleanly), rather than when their lease expires."""
+    if not delivery_ids:
+        return 0
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id.in_(delivery_ids),
+            Delivery.lease_owner == owner,
+            Delivery.state == S.SENDING.value,
+        )
+        .values(state=S.PENDING.value, lease_owner=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def reclaim_expired(session: AsyncSession, now: datetime) -> int:
     """Give back rows whose worker died holding them (at-least-once delivery)."""
     result = await session.execute(

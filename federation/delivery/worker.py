@@ -112,6 +112,18 @@ class DeliveryWorker:
             if self._flusher is not None:
                 self._flusher.cancel()
             await self._flush()
+            await self._give_back(ready)
+
+    async def _give_back(self, ready: deque[queue.Claimed]) -> None:
+        """Claimed rows not started yet are due again now, not after their lease."""
+        if not ready:
+            return
+        try:
+            async with self.rt.write() as session:
+                await queue.give_back(session, [item.id for item in ready], self.owner)
+        except DBAPIError as err:
+            # Their lease expires as if we had crashed: sent later, not lost.
+            log.warning("delivery worker: cannot give back claimed rows (%s)", err.orig)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)

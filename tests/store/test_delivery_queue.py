@@ -160,6 +160,21 @@ async def test_plan_dedupes_inboxes_and_replanning_is_a_no_op(db: Db) -> None:
     assert by_key[(other_id, "https://a.example/inbox")].state == "pending"
 
 
+async def test_give_back_returns_only_our_untried_rows(db: Db) -> None:
+    await setup_activity(db, inboxes(3))
+    ours = await claim(db, "w1", T0, limit=2)
+    theirs = await claim(db, "w2", T0, limit=1)
+    async with db.sessions.begin() as session:
+        given = await queue.give_back(session, [c.id for c in [*ours, *theirs]], "w1")
+        assert await queue.give_back(session, [], "w1") == 0
+    assert given == 2
+    rows = {r.id: r for r in await all_rows(db)}
+    for item in ours:
+        assert (rows[item.id].state, rows[item.id].lease_owner) == ("pending", None)
+        assert rows[item.id].attempts == 0
+    assert (rows[theirs[0].id].state, rows[theirs[0].id].lease_owner) == ("sending", "w2")
+
+
 async def test_plan_takes_the_hosts_in_turn(db: Db) -> None:
     urls = [*inboxes(3, "a.example"), *inboxes(1, "b.example"), *inboxes(2, "c.example")]
     async with db.sessions.begin() as session:
