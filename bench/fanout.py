@@ -112,6 +112,14 @@ async def signatures_alone(data_dir: Path, count: int) -> float:
     return time.perf_counter() - started
 
 
+def cpu_of(server: int, sink: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    return support.thread_cpu_seconds(server), support.thread_cpu_seconds(sink)
+
+
+def cpu_used(before: tuple[float, float], after: tuple[float, float]) -> tuple[float, float]:
+    return after[0] - before[0], after[1] - before[1]
+
+
 async def sink_count(url: str) -> dict[str, float]:
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         figures: dict[str, float] = await response.json()
@@ -148,7 +156,7 @@ async def run(args: argparse.Namespace) -> int:
         sink_args = [support.PYTHON, "-m", "bench.sink", "--hosts", str(args.hosts)]
         sink_args += ["--first", FIRST_SINK, "--port", str(port)]
         async with (
-            support.running(sink_args, count_url),
+            support.running(sink_args, count_url) as sink,
             support.running(
                 support.declics_web(data_dir, INSTANCE_IP, workers=True),
                 f"{base_url}/healthz",
@@ -159,6 +167,8 @@ async def run(args: argparse.Namespace) -> int:
             await asyncio.sleep(args.idle_seconds)
             idle = support.rss_mb(server.pid)
             with support.PeakRss(server.pid) as peak:
+                cpu_before = cpu_of(server.pid, sink.pid)
+                waited = support.runqueue_seconds(server.pid)
                 started = time.time()
                 publish = await asyncio.create_subprocess_exec(
                     support.PYTHON,
@@ -181,9 +191,13 @@ async def run(args: argparse.Namespace) -> int:
                     await asyncio.sleep(0.2)
                 await asyncio.sleep(1.0)  # a late duplicate would show now
                 figures = await sink_count(count_url)
+                cpu_after = cpu_of(server.pid, sink.pid)
+                waited = support.runqueue_seconds(server.pid) - waited
             states = await delivered(data_dir)
         # The reference, measured after the fan-out so that nothing else runs.
+        cpu_alone = time.process_time()
         alone = await signatures_alone(data_dir, args.followers)
+        cpu_alone = time.process_time() - cpu_alone
     total = figures["last"] - started
     spread = figures["last"] - figures["first"]
     print(f"followers: {args.followers} on {args.hosts} hosts (one inbox each)")
@@ -196,6 +210,16 @@ async def run(args: argparse.Namespace) -> int:
         f"ratio: {spread / alone:.2f} (first to last POST), {total / alone:.2f} (from publish)"
         " (target 1.3 at most)"
     )
+    (serve_main, serve_all), (_, sink_all) = (
+        cpu_used(b, a) for b, a in zip(cpu_before, cpu_after, strict=True)
+    )
+    print(
+        f"CPU during the fan-out: declics serve {serve_all:.2f} s "
+        f"(event loop thread {serve_main:.2f} s, other threads {serve_all - serve_main:.2f} s), "
+        f"sinks {sink_all:.2f} s; signatures alone {cpu_alone:.2f} s"
+    )
+    print(f"event loop thread ready but waiting for a core (machine load): {waited:.2f} s")
+    print(f"connections the sinks accepted: {figures['connections']:.0f}")
     print(f"resident memory: idle {idle:.1f} MB (target 60), peak {peak.peak:.1f} MB (target 100)")
     ok = figures["count"] == args.followers and figures["distinct"] == args.followers
     ok = ok and states == {"delivered": args.followers}

@@ -186,9 +186,7 @@ class Load:
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process and its threads so far (from /proc, Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    # utime and stime are fields 14 and 15 of stat(5); the split starts at field 3.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return thread_cpu_seconds(pid)[1]
 
 
 async def generate_load(
@@ -231,6 +229,32 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise LookupError("no VmRSS")
+
+
+def thread_cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time (user + system, seconds) a process has used so far: its main thread's,
+    and all its threads' together (from /proc, Linux). Unlike elapsed times, these
+    hardly move with the load that other processes put on the machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    main = total = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            # Fields after the command name (which may hold spaces): utime, stime are
+            # the 12th and 13th of them.
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            used = (int(fields[11]) + int(fields[12])) / tick
+            total += used
+            if task.name == str(pid):
+                main = used
+    return main, total
+
+
+def runqueue_seconds(pid: int) -> float:
+    """Time the process's main thread has spent ready to run but waiting for a core
+    (`/proc/<pid>/schedstat`, Linux): what the machine's other load cost it."""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+    return 0.0
 
 
 class PeakRss:

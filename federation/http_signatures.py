@@ -526,20 +526,23 @@ def sign_cavage(
     key_id: str,
     private_key: rsa.RSAPrivateKey,
     now: datetime,
+    digest: str | None = None,
 ) -> dict[str, str]:
     """Sign a request draft-cavage style, as Mastodon does.
 
     Returns the headers to add to (or replace on) the request: Host, Date, Digest
     (when `body` is not None) and Signature. The covered set is fixed to
     `(request-target) host date [digest]`, which every known verifier accepts;
-    `headers` (the request's other headers) is therefore not covered.
+    `headers` (the request's other headers) is therefore not covered. `digest` is
+    `digest_header(body)` when the caller has it already (a fan-out sends one body
+    many times).
     """
     if '"' in key_id or "\\" in key_id:
         raise ValueError("keyId must not contain quotes or backslashes")
     added = {"Host": request_host(url), "Date": _http_date(now)}
     covered = ["(request-target)", "host", "date"]
     if body is not None:
-        added["Digest"] = digest_header(body)
+        added["Digest"] = digest or digest_header(body)
         covered.append("digest")
     merged = _lowered(headers) | _lowered(added)
     request = HttpRequest(method, url, merged, body or b"")
@@ -681,19 +684,21 @@ def sign_rfc9421(
     private_key: PrivateKey,
     now: datetime,
     label: str = "sig1",
+    content_digest: str | None = None,
 ) -> dict[str, str]:
     """Sign a request with RFC 9421, as Mastodon 4.7 and Fedify do.
 
     Covers `@method @target-uri` plus `content-digest` when `body` is not None;
     parameters are created, keyid and alg. Returns the headers to add: Content-Digest
     (with a body), Signature-Input and Signature. `headers` is not covered.
+    `content_digest` is `content_digest_header(body)` when the caller has it already.
     """
     if not _KEY_RE.fullmatch(label):
         raise ValueError(f"invalid signature label {label!r}")
     added: dict[str, str] = {}
     names = ["@method", "@target-uri"]
     if body is not None:
-        added["Content-Digest"] = content_digest_header(body)
+        added["Content-Digest"] = content_digest or content_digest_header(body)
         names.append("content-digest")
     params: _Params = {
         "created": int(_aware(now).timestamp()),

@@ -38,7 +38,7 @@ def parse_theme(value: object) -> int:
         return value
     if isinstance(value, str):
         text = value.strip().lstrip("#").lower()
-        if text.isdigit() and int(text) in numbers:
+        if text.isascii() and text.isdigit() and int(text) in numbers:
             return int(text)
         if text in ALIASES:
             return ALIASES[text]

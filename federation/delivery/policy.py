@@ -31,7 +31,7 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return min(timedelta(seconds=int(value)), MAX_RETRY_AFTER)
     try:
         when = parsedate_to_datetime(value)

@@ -37,21 +37,44 @@ def inbox_host(url: str) -> str:
     return (urlsplit(url).netloc or "").lower()
 
 
+def interleave(inboxes: Iterable[str]) -> list[tuple[str, str]]:
+    """(inbox, host) pairs taking the hosts in turn: one from each, then again.
+
+    A host's deliveries then come far apart in the queue: each reuses the connection
+    the previous one left open, where back-to-back deliveries to one host would each
+    open their own (up to `per_host_concurrency`) and leave other hosts waiting.
+    """
+    by_host: dict[str, list[str]] = {}
+    for url in inboxes:
+        by_host.setdefault(inbox_host(url), []).append(url)
+    pairs: list[tuple[str, str]] = []
+    left = list(by_host.items())
+    turn = 0
+    while left:
+        pairs.extend((urls[turn], host) for host, urls in left)
+        turn += 1
+        left = [(host, urls) for host, urls in left if len(urls) > turn]
+    return pairs
+
+
 async def plan(
     session: AsyncSession, activity_id: int, inboxes: Iterable[str], now: datetime
 ) -> int:
-    """Queue one delivery per distinct inbox; re-planning the same pair is a no-op."""
+    """Queue one delivery per distinct inbox; re-planning the same pair is a no-op.
+
+    Rows are claimed in id order, so they are written taking each host in turn (see
+    `interleave`)."""
     rows = [
         {
             "activity_id": activity_id,
             "inbox_url": url,
-            "host": inbox_host(url),
+            "host": host,
             "state": S.PENDING.value,
             "attempts": 0,
             "next_attempt_at": now,
             "created_at": now,
         }
-        for url in dict.fromkeys(inboxes)
+        for url, host in interleave(dict.fromkeys(inboxes))
     ]
     if not rows:
         return 0
@@ -194,6 +217,24 @@ async def record_delivered(
             )
             .execution_options(synchronize_session=False)
         )
+
+
+async def give_back(session: AsyncSession, delivery_ids: Sequence[int], owner: str) -> int:
+    """Rows we claimed and never tried go back to `pending` at once (a worker that
+    stops cleanly), rather than when their lease expires."""
+    if not delivery_ids:
+        return 0
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id.in_(delivery_ids),
+            Delivery.lease_owner == owner,
+            Delivery.state == S.SENDING.value,
+        )
+        .values(state=S.PENDING.value, lease_owner=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def reclaim_expired(session: AsyncSession, now: datetime) -> int:

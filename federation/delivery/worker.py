@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -36,8 +36,10 @@ S = DeliveryState
 KNOCK_AGAIN = frozenset({400, 401})
 # Hosts remembered as healthy (each saves a write per delivery); memory stays bounded.
 MAX_HEALTHY_HOSTS = 10000
-# Accepted deliveries wait this long at most before being written together.
-FLUSH_DELAY = 0.05
+# Accepted deliveries wait this long at most before being written together (at full
+# speed a batch fills first). Each write is a transaction on the event loop's time; a
+# crash before it only means that these deliveries are sent again.
+FLUSH_DELAY = 0.25
 
 
 class DeliveryWorker:
@@ -49,11 +51,13 @@ class DeliveryWorker:
         self._host_limits: dict[str, asyncio.Semaphore] = {}
         self._host_users: dict[str, int] = {}
         self._inflight: set[asyncio.Task[None]] = set()
+        self._slot_freed = asyncio.Event()
         self._bodies: OrderedDict[int, tuple[bytes, int, str]] = OrderedDict()
         # Per local actor: its key generation and signer. A key rotation (another
         # process) is seen with the next activity loaded, which reads the generation.
         self._signers: dict[int, tuple[int, Signer]] = {}
         self._schemes: dict[str, str] | None = None
+        self._loading = asyncio.Lock()
         self._healthy: set[str] = set()
         self._breaker = HostBreaker(
             settings.breaker_failures, timedelta(seconds=settings.breaker_seconds)
@@ -69,31 +73,38 @@ class DeliveryWorker:
     async def run_forever(self) -> None:
         settings = self.rt.settings.delivery
         last_sweep = datetime.min.replace(tzinfo=self.rt.clock.now().tzinfo)
+        # Claimed rows waiting for a free slot. Claiming a whole batch at once, not the
+        # one or two slots that just freed, keeps the database to one transaction per
+        # `batch_size` deliveries; a row that waits here long renews its lease before
+        # it is sent (see `_attempt`), and one left here by a crash comes back when
+        # its lease expires, like one in flight.
+        ready: deque[queue.Claimed] = deque()
         try:
             while True:
                 now = self.rt.clock.now()
-                free = settings.concurrency - len(self._inflight)
+                idle = False
                 try:
                     if now - last_sweep > self._lease / 4:
                         async with self.rt.sessions.begin() as session:
                             await queue.reclaim_expired(session, now)
                         last_sweep = now
-                    claimed = await self._claim(min(free, settings.batch_size)) if free > 0 else []
+                    if not ready and len(self._inflight) < settings.concurrency:
+                        ready.extend(await self._claim(settings.batch_size))
+                        idle = not ready
                 except DBAPIError as err:
                     # A locked or unreachable database is a pause, not the end of the worker.
                     log.warning("delivery worker: database unavailable (%s); retrying", err.orig)
                     await asyncio.sleep(max(settings.poll_interval_seconds, 1.0))
                     continue
-                for item in claimed:
-                    task = asyncio.create_task(self._deliver(item))
+                while ready and len(self._inflight) < settings.concurrency:
+                    task = asyncio.create_task(self._deliver(ready.popleft()))
                     self._inflight.add(task)
-                    task.add_done_callback(self._inflight.discard)
-                if claimed:
-                    continue
-                if free <= 0:
-                    await asyncio.wait(set(self._inflight), return_when=asyncio.FIRST_COMPLETED)
-                    continue
-                await wait_for_work(self.rt.delivery_wakeup, settings.poll_interval_seconds)
+                    task.add_done_callback(self._finished)
+                if len(self._inflight) >= settings.concurrency:
+                    self._slot_freed.clear()
+                    await self._slot_freed.wait()
+                elif idle:
+                    await wait_for_work(self.rt.delivery_wakeup, settings.poll_interval_seconds)
         finally:
             for task in self._inflight:
                 task.cancel()
@@ -101,6 +112,23 @@ class DeliveryWorker:
             if self._flusher is not None:
                 self._flusher.cancel()
             await self._flush()
+            await self._give_back(ready)
+
+    async def _give_back(self, ready: deque[queue.Claimed]) -> None:
+        """Claimed rows not started yet are due again now, not after their lease."""
+        if not ready:
+            return
+        try:
+            async with self.rt.write() as session:
+                await queue.give_back(session, [item.id for item in ready], self.owner)
+        except DBAPIError as err:
+            # Their lease expires as if we had crashed: sent later, not lost.
+            log.warning("delivery worker: cannot give back claimed rows (%s)", err.orig)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        # One event, not `asyncio.wait` on every task in flight each time one ends.
+        self._slot_freed.set()
 
     async def run_once(self) -> int:
         """Claim and deliver everything due now, once (tests and benchmarks)."""
@@ -214,8 +242,10 @@ class DeliveryWorker:
 
     async def _known_schemes(self) -> dict[str, str]:
         if self._schemes is None:
-            async with self.rt.sessions() as session:
-                self._schemes = await hosts.signature_schemes(session)
+            async with self._loading:
+                if self._schemes is None:
+                    async with self.rt.sessions() as session:
+                        self._schemes = await hosts.signature_schemes(session)
         return self._schemes
 
     async def _record(
@@ -304,8 +334,7 @@ class DeliveryWorker:
         try:
             async with self.rt.write() as session:
                 await queue.record_delivered(session, batch, self.owner, now)
-                for host in sorted(revived):
-                    await hosts.record_success(session, host, now)
+                await hosts.record_successes(session, revived, now)
             if len(self._healthy) + len(revived) > MAX_HEALTHY_HOSTS:
                 # Forgetting costs one write per host later, never memory.
                 self._healthy.clear()
@@ -327,6 +356,16 @@ class DeliveryWorker:
             await follows.forget_actor(session, actor, now)
 
     async def _load(self, activity_id: int) -> tuple[bytes, Signer, str]:
+        """The activity's body, its signer and id: read once per activity, by one task
+        (the first deliveries of a fan-out all start at once)."""
+        cached = self._bodies.get(activity_id)
+        if cached is None or cached[1] not in self._signers:
+            async with self._loading:
+                return await self._load_now(activity_id)
+        body, actor_id, uri = cached
+        return body, self._signers[actor_id][1], uri
+
+    async def _load_now(self, activity_id: int) -> tuple[bytes, Signer, str]:
         cached = self._bodies.get(activity_id)
         if cached is None:
             async with self.rt.sessions() as session:

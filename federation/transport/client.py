@@ -8,8 +8,9 @@ and signs at send time so the Date is always fresh.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
@@ -22,6 +23,7 @@ from federation.settings import Settings
 from federation.transport.addresses import is_ip_literal, is_public_address, numeric_ipv4
 from federation.transport.pool import BoundedIdleConnector
 from federation.transport.resolver import SafeResolver
+from federation.transport.signing import SigningThread
 from federation.vocab import limits
 from federation.vocab.normalize import ProtocolError
 
@@ -81,6 +83,12 @@ class FederationClient:
         self._settings = settings
         self._clock = clock
         self._session: aiohttp.ClientSession | None = None
+        self._signing = SigningThread()
+        self._digests: dict[tuple[Callable[[bytes], str], bytes], str] = {}
+        self._post_timeout = aiohttp.ClientTimeout(
+            total=settings.delivery.timeout_seconds, connect=10
+        )
+        self._get_timeout = aiohttp.ClientTimeout(total=settings.fetch.timeout_seconds)
 
     @property
     def dev(self) -> bool:
@@ -104,6 +112,7 @@ class FederationClient:
         return self._session
 
     async def close(self) -> None:
+        self._signing.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -136,16 +145,59 @@ class FederationClient:
         scheme: SignatureScheme,
         headers: dict[str, str],
     ) -> dict[str, str]:
+        """The headers with the signature's; blocking (run through `_signed`)."""
         now = self._clock.now()
         if scheme == "rfc9421":
             added = http_signatures.sign_rfc9421(
-                method, url, headers, body, signer.key_id, signer.rsa_key, now
+                method,
+                url,
+                headers,
+                body,
+                signer.key_id,
+                signer.rsa_key,
+                now,
+                content_digest=self._digest(body, http_signatures.content_digest_header),
             )
         else:
             added = http_signatures.sign_cavage(
-                method, url, headers, body, signer.key_id, signer.rsa_key, now
+                method,
+                url,
+                headers,
+                body,
+                signer.key_id,
+                signer.rsa_key,
+                now,
+                digest=self._digest(body, http_signatures.digest_header),
             )
         return {**headers, **added}
+
+    def _digest(self, body: bytes | None, kind: Callable[[bytes], str]) -> str | None:
+        """The digest header of a body we send, computed once for a whole fan-out
+        (called from the signing thread only, so the dict needs no lock)."""
+        if body is None:
+            return None
+        key = (kind, body)  # a body's hash is computed once and kept by `bytes`
+        found = self._digests.get(key)
+        if found is None:
+            if len(self._digests) >= 16:
+                self._digests.clear()
+            found = self._digests[key] = kind(body)
+        return found
+
+    async def _signed(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        signer: Signer,
+        scheme: SignatureScheme,
+        headers: dict[str, str],
+    ) -> dict[str, str]:
+        """`_sign` in the signing thread: the event loop goes on meanwhile, and the
+        signature (and its Date) is made right before the request leaves."""
+        return await self._signing.run(
+            partial(self._sign, method, url, body, signer, scheme, headers)
+        )
 
     async def _read_limited(self, response: aiohttp.ClientResponse) -> bytes:
         limit = self._settings.fetch.max_bytes
@@ -193,7 +245,7 @@ class FederationClient:
         validators the server sent with a 200 come back for the next request.
         """
         session = self._get_session()
-        timeout = aiohttp.ClientTimeout(total=self._settings.fetch.timeout_seconds)
+        timeout = self._get_timeout
         current = url
         for _hop in range(self._settings.fetch.max_redirects + 1):
             self.check_url(current)
@@ -203,7 +255,7 @@ class FederationClient:
             if last_modified:
                 headers["If-Modified-Since"] = last_modified
             if signer is not None:
-                headers = self._sign("GET", current, None, signer, "cavage", headers)
+                headers = await self._signed("GET", current, None, signer, "cavage", headers)
             try:
                 async with session.get(
                     current, headers=headers, allow_redirects=False, timeout=timeout
@@ -250,8 +302,8 @@ class FederationClient:
         """POST an activity, signed at send time. Transport errors raise FetchError."""
         self.check_url(url)
         session = self._get_session()
-        timeout = aiohttp.ClientTimeout(total=self._settings.delivery.timeout_seconds, connect=10)
-        headers = self._sign(
+        timeout = self._post_timeout
+        headers = await self._signed(
             "POST",
             url,
             body,

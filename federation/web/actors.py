@@ -30,7 +30,7 @@ def _page(request: web.Request) -> int | None:
     raw = request.query.get("page")
     if raw is None:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 100_000:
         raise BadRequest("page must be a positive whole number")
     return int(raw)
 

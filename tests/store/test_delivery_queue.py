@@ -160,6 +160,41 @@ async def test_plan_dedupes_inboxes_and_replanning_is_a_no_op(db: Db) -> None:
     assert by_key[(other_id, "https://a.example/inbox")].state == "pending"
 
 
+async def test_give_back_returns_only_our_untried_rows(db: Db) -> None:
+    await setup_activity(db, inboxes(3))
+    ours = await claim(db, "w1", T0, limit=2)
+    theirs = await claim(db, "w2", T0, limit=1)
+    async with db.sessions.begin() as session:
+        given = await queue.give_back(session, [c.id for c in [*ours, *theirs]], "w1")
+        assert await queue.give_back(session, [], "w1") == 0
+    assert given == 2
+    rows = {r.id: r for r in await all_rows(db)}
+    for item in ours:
+        assert (rows[item.id].state, rows[item.id].lease_owner) == ("pending", None)
+        assert rows[item.id].attempts == 0
+    assert (rows[theirs[0].id].state, rows[theirs[0].id].lease_owner) == ("sending", "w2")
+
+
+async def test_plan_takes_the_hosts_in_turn(db: Db) -> None:
+    urls = [*inboxes(3, "a.example"), *inboxes(1, "b.example"), *inboxes(2, "c.example")]
+    async with db.sessions.begin() as session:
+        actor = await make_org(session)
+        activity_id = await make_activity(session, actor)
+        assert await queue.plan(session, activity_id, urls, T0) == 6
+
+    # Claimed in id order: one of each host, then again, so that no host gets its
+    # deliveries back to back (each reuses the connection the last one left open).
+    assert [r.host for r in await all_rows(db)] == [
+        "a.example",
+        "b.example",
+        "c.example",
+        "a.example",
+        "c.example",
+        "a.example",
+    ]
+    assert sorted(r.inbox_url for r in await all_rows(db)) == sorted(urls)
+
+
 # --- claim -------------------------------------------------------------------------
 
 
@@ -625,6 +660,28 @@ async def test_failing_host_is_parked_after_park_after_and_revived_by_success(db
     # A new bout of failures starts the count again.
     assert await fail(back + timedelta(hours=1)) is False
     assert await fail(back + timedelta(hours=2)) is False
+
+
+async def test_record_successes_is_record_success_for_many_hosts(db: Db) -> None:
+    await setup_activity(db, [*inboxes(2, "down.example"), "https://up.example/inbox"])
+    async with db.sessions.begin() as session:
+        await hosts.record_failure(session, "down.example", T0, PARK_AFTER)
+        await hosts.record_failure(session, "down.example", T0 + PARK_AFTER, PARK_AFTER)
+        await hosts.record_failure(session, "flaky.example", T0, PARK_AFTER)
+    back = T0 + timedelta(days=5)
+    async with db.sessions.begin() as session:
+        await hosts.record_successes(
+            session, {"down.example", "flaky.example", "new.example"}, back
+        )
+        await hosts.record_successes(session, set(), back)
+    for name in ("down.example", "flaky.example", "new.example"):
+        row = await host_row(db, name)
+        assert row is not None
+        assert (row.failing_since, row.parked_at, row.last_success_at) == (None, None, back)
+    assert await host_row(db, "up.example") is None
+    rows = await deliveries(db)
+    for url in inboxes(2, "down.example"):
+        assert (rows[url].state, rows[url].next_attempt_at) == ("pending", back)
 
 
 async def test_revive_unparks_a_host_that_speaks_to_us(db: Db) -> None:

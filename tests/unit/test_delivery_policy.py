@@ -9,7 +9,13 @@ from email.utils import format_datetime
 import pytest
 
 from federation.delivery import policy
-from federation.delivery.policy import MAX_RETRY_AFTER, Outcome, backoff, classify
+from federation.delivery.policy import (
+    MAX_RETRY_AFTER,
+    Outcome,
+    backoff,
+    classify,
+    parse_retry_after,
+)
 from federation.delivery.states import DeliveryState
 
 S = DeliveryState
@@ -251,3 +257,10 @@ def test_describe_status(status: int, text: str) -> None:
     assert policy.describe_status(status, HOST) == text
     if not 200 <= status < 300:
         assert outcome(status).reason.removeprefix("gave up: ") == text
+
+
+def test_retry_after_digits_are_ascii_only() -> None:
+    # "²" is a digit for str.isdigit() but not for int(): once a crashed delivery.
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    assert parse_retry_after("²", now) is None
+    assert parse_retry_after("30", now) == timedelta(seconds=30)

@@ -114,7 +114,7 @@ def event(form: Form, multi: Mapping[str, list[str]]) -> tuple[Checked, events.E
     v["place"] = {key: _text(form, f"place_{key}") for key in PLACE_KEYS}
     v["anonymous"] = form.get("anonymous") == "on"
     capacity: object = v["capacity"] or None
-    if isinstance(capacity, str) and capacity.isdigit():
+    if isinstance(capacity, str) and capacity.isascii() and capacity.isdigit():
         capacity = int(capacity)
     place = {key: value for key, value in v["place"].items() if value}
     meta: dict[str, Any] = {
