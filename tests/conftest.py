@@ -22,9 +22,15 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"declics instances on: {instance_backend()}"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With DECLICS_TEST_DATABASE=postgresql, tests that only make sense on SQLite are
-    skipped, and everything is skipped when there is no PostgreSQL to run on."""
+    """Tests marked `heavy` share one xdist group, so one worker runs them one after the
+    other (with `--dist loadgroup`). With DECLICS_TEST_DATABASE=postgresql, tests that
+    only make sense on SQLite are skipped, and everything is skipped when there is no
+    PostgreSQL to run on."""
+    for item in items:
+        if item.get_closest_marker("heavy") is not None:
+            item.add_marker(pytest.mark.xdist_group("heavy"))
     if instance_backend() != "postgresql":
         return
     server = session_server()

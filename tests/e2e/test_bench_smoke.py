@@ -11,6 +11,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 RELAY = REPO / ".cache" / "interop" / "relay" / "venv" / "bin" / "python"
+# Each benchmark loads the machine and serves on fixed addresses (127.0.2.x, 127.0.4.x, …).
+pytestmark = pytest.mark.heavy("benchmarks: load the machine, fixed loopback addresses")
 
 
 def run(*args: str) -> str:

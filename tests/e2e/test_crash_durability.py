@@ -7,6 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from federation.actors import local
@@ -79,6 +80,7 @@ async def run_cli(*args: str) -> str:
     return out.decode()
 
 
+@pytest.mark.heavy("a SIGKILL timed against progress")
 async def test_sigkill_during_fan_out_loses_no_delivery(tmp_path: Path, peers: PeerFactory) -> None:
     # Given a member with 300 followers, each with its own inbox on a slow peer
     names = [f"f{i}" for i in range(FOLLOWERS)]

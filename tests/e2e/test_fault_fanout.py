@@ -112,6 +112,7 @@ async def ledger(data_dir: Path) -> list[tuple[str, str, str | None]]:
 
 # About a minute alone; more on a machine shared with other work.
 @pytest.mark.timeout(300)
+@pytest.mark.heavy("two SIGKILLs timed against progress; bounds memory")
 async def test_fan_out_survives_bad_hosts_and_two_sigkills(tmp_path: Path) -> None:
     port = free_port(HEALTHY_HOSTS[0])
     processes = [await start_sink("healthy", port, HEALTHY_HOSTS)]

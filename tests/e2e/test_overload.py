@@ -144,6 +144,7 @@ async def stored(data_dir: Path) -> int:
 
 # About a minute alone; more on a machine shared with other work.
 @pytest.mark.timeout(300)
+@pytest.mark.serial("measures capacity, then floods at ten times it")
 async def test_ten_times_capacity_is_refused_not_queued_and_the_server_recovers(
     tmp_path: Path, peers: PeerFactory
 ) -> None:

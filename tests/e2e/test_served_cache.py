@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import aiohttp
+import pytest
 from multidict import CIMultiDict
 
 from federation import served
@@ -17,6 +18,8 @@ from tests.e2e.test_inbox_refusals import follow_of
 from tests.support.instance import Instance
 
 AS = {"Accept": "application/activity+json"}
+# Seen within served.TTL + 1 s: a bound a loaded machine could break.
+WITHIN_TTL = pytest.mark.serial("bounds how soon another process's change is seen")
 
 
 async def get(url: str, headers: dict[str, str]) -> tuple[int, CIMultiDict[str], bytes]:
@@ -88,6 +91,7 @@ async def test_a_profile_change_of_this_process_is_served_at_once(
     assert again["ETag"] != headers["ETag"]
 
 
+@WITHIN_TTL
 async def test_a_profile_change_of_another_process_is_served_within_the_ttl(
     instances: InstanceFactory,
 ) -> None:
@@ -98,6 +102,7 @@ async def test_a_profile_change_of_another_process_is_served_within_the_ttl(
     assert waited <= served.TTL + 1.0
 
 
+@WITHIN_TTL
 async def test_a_move_recorded_by_another_process_redirects_within_the_ttl(
     instances: InstanceFactory,
 ) -> None:
@@ -140,6 +145,7 @@ async def test_a_move_recorded_by_another_process_redirects_within_the_ttl(
         await asyncio.sleep(0.1)
 
 
+@WITHIN_TTL
 async def test_a_block_recorded_by_another_process_applies_within_the_ttl(
     instances: InstanceFactory, peers: PeerFactory
 ) -> None:

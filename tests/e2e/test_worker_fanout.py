@@ -39,6 +39,7 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.own_database("always runs its workers on a PostgreSQL database of its own"),
     pytest.mark.timeout(600),
+    pytest.mark.heavy("three worker processes and a SIGKILL timed against progress"),
 ]
 
 HOSTS = 50

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -115,14 +116,19 @@ def install_peer(config: pytest.Config, peer: str) -> Path:
             _installs[peer] = (False, f"interop-setup: {peer}: npm is not installed")
         else:
             try:
-                done = subprocess.run(
-                    [str(SETUP), peer],
-                    cwd=REPO,
-                    capture_output=True,
-                    text=True,
-                    timeout=SETUP_TIMEOUT,
-                    check=False,
-                )
+                CACHE.mkdir(parents=True, exist_ok=True)
+                # One install at a time: sessions running side by side (pytest-xdist
+                # workers) would otherwise install into the same directory at once.
+                with (CACHE / f".{peer}.lock").open("w") as lock:
+                    fcntl.flock(lock, fcntl.LOCK_EX)
+                    done = subprocess.run(
+                        [str(SETUP), peer],
+                        cwd=REPO,
+                        capture_output=True,
+                        text=True,
+                        timeout=SETUP_TIMEOUT,
+                        check=False,
+                    )
             except (OSError, subprocess.TimeoutExpired) as err:
                 _installs[peer] = (False, f"interop-setup: {peer}: could not run: {err}")
             else:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import fcntl
 import os
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -80,6 +81,8 @@ def site() -> Iterator[Site]:
     site = Site(ip, f"declics-{os.getpid()}-{ip.rsplit('.', 1)[1]}.test")
     try:
         with HOSTS.open("r+b") as hosts:
+            # Held until closed: test sessions running side by side edit it one at a time.
+            fcntl.flock(hosts, fcntl.LOCK_EX)
             original = hosts.read()
             separator = b"" if original.endswith(b"\n") or not original else b"\n"
             line = f"{ip} {site.name}\n".encode()
@@ -93,6 +96,7 @@ def site() -> Iterator[Site]:
         yield site
     finally:
         with HOSTS.open("r+b") as hosts:
+            fcntl.flock(hosts, fcntl.LOCK_EX)
             current = hosts.read()
             if current == original + separator + line:
                 restored = original
