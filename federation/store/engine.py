@@ -27,21 +27,33 @@ def is_sqlite(url: str) -> bool:
 CONNECT_TIMEOUT_SECONDS = 10.0
 
 
-def postgres_connector(url: str) -> Callable[[], Awaitable[Any]]:
+def postgres_connector(url: str, lock_timeout_ms: int) -> Callable[[], Awaitable[Any]]:
     """asyncpg.connect for the URL, a refused or silent server raised as a driver error.
 
     asyncpg raises the socket's OSError (connection refused, no route) or TimeoutError
     as they are, and SQLAlchemy wraps only driver errors in DBAPIError: unwrapped, a
     server that is down would be a 500 and would stop a worker instead of pausing it.
+
+    Each connection waits `lock_timeout_ms` at most for a lock another transaction
+    holds (PostgreSQL's `lock_timeout`), as SQLite's busy timeout does: then the
+    statement fails, the request is answered 503 and a worker pauses, instead of
+    waiting as long as the other transaction lasts. PostgreSQL reads 0 as "no limit",
+    so 0 (SQLite: fail at once) becomes 1 ms.
     """
     import asyncpg
 
     parsed = make_url(url)
     _args, options = parsed.get_dialect()().create_connect_args(parsed)
+    server_settings = {
+        **options.pop("server_settings", {}),
+        "lock_timeout": f"{max(int(lock_timeout_ms), 1)}ms",
+    }
 
     async def connect() -> Any:
         try:
-            return await asyncpg.connect(timeout=CONNECT_TIMEOUT_SECONDS, **options)
+            return await asyncpg.connect(
+                timeout=CONNECT_TIMEOUT_SECONDS, server_settings=server_settings, **options
+            )
         except (OSError, TimeoutError) as err:
             message = f"cannot connect to PostgreSQL: {str(err) or type(err).__name__}"
             raise asyncpg.exceptions.ClientCannotConnectError(message) from err
@@ -56,7 +68,10 @@ def make_engine(settings: Settings) -> AsyncEngine:
         # disconnect, and SQLAlchemy then drops the whole pool (tests/e2e/
         # test_postgres_outage.py recovers without it).
         return create_async_engine(
-            url, pool_size=10, max_overflow=10, async_creator=postgres_connector(url)
+            url,
+            pool_size=10,
+            max_overflow=10,
+            async_creator=postgres_connector(url, settings.database.busy_timeout_ms),
         )
     engine = create_async_engine(url, connect_args={"timeout": 30})
     busy = settings.database.busy_timeout_ms

@@ -7,13 +7,17 @@ and nothing is stored or changed by it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 
 from federation.actors import trust
 from federation.store.models import InboxItem
@@ -183,16 +187,36 @@ async def test_unknown_inbox_and_wrong_method(
     assert await snapshot(a) == before
 
 
-def lock_database(instance: Instance) -> sqlite3.Connection:
-    """Another process's write transaction, held: SQLite answers "database is locked"."""
-    path = instance.settings.database_url.split("///", 1)[1]
-    holder = sqlite3.connect(path, isolation_level=None, timeout=1)
-    holder.execute("BEGIN IMMEDIATE")
-    holder.execute("UPDATE local_actors SET name = name")
-    return holder
+@contextlib.asynccontextmanager
+async def database_locked(instance: Instance) -> AsyncIterator[None]:
+    """Another process's write transaction, held: SQLite answers "database is locked"
+    after its busy timeout, PostgreSQL refuses the inbox's insert after its
+    `lock_timeout` (the same setting)."""
+    url = instance.settings.database_url
+    if url.startswith("sqlite"):
+        holder = sqlite3.connect(url.split("///", 1)[1], isolation_level=None, timeout=1)
+        holder.execute("BEGIN IMMEDIATE")
+        holder.execute("UPDATE local_actors SET name = name")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    connection = await asyncpg.connect(
+        make_url(url).set(drivername="postgresql").render_as_string(False)
+    )
+    transaction = connection.transaction()
+    await transaction.start()
+    # Reads go on (ACCESS SHARE), every write to the table waits.
+    await connection.execute("LOCK TABLE inbox_items IN EXCLUSIVE MODE")
+    try:
+        yield
+    finally:
+        await transaction.rollback()
+        await connection.close()
 
 
-@pytest.mark.sqlite_only("holds SQLite's write lock")
 async def test_database_locked_answers_503_then_work_resumes(
     instances: InstanceFactory, peers: PeerFactory
 ) -> None:
@@ -200,12 +224,8 @@ async def test_database_locked_answers_503_then_work_resumes(
     peer = await peers(["alice"])
     url = f"{a.actor_id}/inbox"
     before = await snapshot(a)
-    holder = lock_database(a)
-    try:
+    async with database_locked(a):
         status, (answer, retry_after) = await post(peer, url, follow(peer, a.actor_id))
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert status == 503, answer
     assert "database is unavailable" in answer["error"]
     assert retry_after is not None

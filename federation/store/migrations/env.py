@@ -9,6 +9,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from federation.settings import DatabaseSettings
 from federation.store import models  # noqa: F401 - registers the tables
 from federation.store.base import Base
 from federation.store.engine import postgres_connector
@@ -40,9 +41,10 @@ async def _run_async(url: str) -> None:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, poolclass=pool.NullPool)
     else:  # a server that is down: one line from the CLI, not a traceback
-        engine = create_async_engine(
-            url, poolclass=pool.NullPool, async_creator=postgres_connector(url)
-        )
+        # A migration waits for locks as long as the server's default setting does: an
+        # ALTER TABLE queued behind a long transaction would stall every request.
+        connector = postgres_connector(url, DatabaseSettings.busy_timeout_ms)
+        engine = create_async_engine(url, poolclass=pool.NullPool, async_creator=connector)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()
