@@ -236,12 +236,7 @@ def main() -> int:
     parser.add_argument("--hosts", type=int, default=1000)
     parser.add_argument("--idle-seconds", type=float, default=3.0)
     parser.add_argument("--timeout", type=float, default=600.0)
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        help="run Déclics on a throwaway database of this PostgreSQL server "
-        "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test); default SQLite",
-    )
+    support.add_postgres_option(parser)
     return asyncio.run(main_async(parser.parse_args()))
 
 

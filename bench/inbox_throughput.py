@@ -170,12 +170,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=10000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--no-relay", dest="relay", action="store_false")
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        help="run Déclics on a throwaway database of this PostgreSQL server "
-        "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test); default SQLite",
-    )
+    support.add_postgres_option(parser)
     return asyncio.run(main_async(parser.parse_args()))
 
 

@@ -7,6 +7,7 @@ Nothing listens or connects outside 127.0.0.0/8.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -58,6 +59,16 @@ async def database(postgres: str | None) -> AsyncIterator[None]:
             await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+def add_postgres_option(parser: argparse.ArgumentParser) -> None:
+    """`--postgres URL`, which `database` reads: the same for every benchmark."""
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run Déclics on a throwaway database of this PostgreSQL server "
+        "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test); default SQLite",
+    )
 
 
 def init_instance(parent: Path, ip: str, username: str = "collectif") -> tuple[Path, str]:
